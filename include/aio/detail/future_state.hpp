@@ -1,0 +1,149 @@
+// The shared state behind aio::future<T>: the outcome, the waiters, a reference
+// count (non-atomic: futures are loop-affine).
+#pragma once
+
+#include <aio/detail/frame_allocator.hpp>
+#include <aio/detail/intrusive_list.hpp>
+#include <aio/detail/task_context.hpp>
+#include <aio/detail/value_slot.hpp>
+#include <aio/exceptions.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <utility>
+
+namespace aio::detail {
+
+/// Something waiting for a future: a suspended coroutine (in its frame) or a
+/// done-callback (on the heap). `notify` wakes it when the future completes, or
+/// with `discard` when the state dies first (only callbacks can still be linked
+/// then, since a waiting coroutine holds a reference).
+struct future_waiter : list_node {
+  void (*notify)(future_waiter*, bool discard) noexcept = nullptr;
+};
+
+/// True if `e` holds an aio::cancelled_error.
+bool is_cancellation(const std::exception_ptr& e) noexcept;
+
+class future_state_base : public pooled {
+ public:
+  enum class status : std::uint8_t { pending, value, error, cancelled };
+
+  future_state_base() noexcept = default;
+  future_state_base(const future_state_base&) = delete;
+  future_state_base& operator=(const future_state_base&) = delete;
+  virtual ~future_state_base() {
+    while (!waiters_.empty()) {
+      auto* w = waiters_.pop_front();
+      w->notify(w, true);
+    }
+  }
+
+  void add_ref() noexcept { ++refs_; }
+  void release() noexcept {
+    if (--refs_ == 0) delete this;
+  }
+
+  [[nodiscard]] status state() const noexcept { return status_; }
+  [[nodiscard]] bool done() const noexcept { return status_ != status::pending; }
+
+  /// Future.cancel(): a pending plain future becomes cancelled; a task's future
+  /// asks its task to cancel (see task_state).
+  virtual bool cancel() noexcept {
+    if (done()) return false;
+    status_ = status::cancelled;
+    notify_all();
+    return true;
+  }
+  /// The task behind this future, if it is a task's, and its name.
+  virtual task_context* task() noexcept { return nullptr; }
+  [[nodiscard]] virtual std::string task_name() const { return {}; }
+
+  void set_exception(std::exception_ptr e) {
+    if (!e) throw invalid_state_error("aio::future::set_exception() was given an empty exception_ptr");
+    ensure_pending("set_exception");
+    if (is_cancellation(e)) {
+      status_ = status::cancelled;
+    } else {
+      error_ = std::move(e);
+      status_ = status::error;
+    }
+    notify_all();
+  }
+
+  /// Throws what result() throws when there is no value: the stored error,
+  /// cancelled_error, or invalid_state_error while pending.
+  void throw_unless_value() const {
+    switch (status_) {
+      case status::value: return;
+      case status::error: std::rethrow_exception(error_);
+      case status::cancelled: task_context::throw_cancelled();
+      case status::pending: break;
+    }
+    throw invalid_state_error(
+        "aio::future::result() called before the future is done: co_await the future, or check done() first");
+  }
+  [[nodiscard]] std::exception_ptr exception() const {
+    if (status_ == status::pending)
+      throw invalid_state_error(
+          "aio::future::exception() called before the future is done: co_await the future, or check done() first");
+    if (status_ == status::cancelled) task_context::throw_cancelled();
+    return error_;
+  }
+
+  void add_waiter(future_waiter* w) noexcept { waiters_.push_back(w); }
+  static void remove_waiter(future_waiter* w) noexcept {
+    if (w->linked()) intrusive_list<future_waiter>::unlink(w);
+  }
+
+  void ensure_pending(const char* what) const {
+    if (done())
+      throw invalid_state_error(std::string("aio::future::") + what +
+                                "() called on a future that is already done: a future is completed once");
+  }
+
+ protected:
+  /// Wakes every waiter, in the order they started waiting. Waiters only
+  /// schedule; nothing runs inline.
+  void notify_all() noexcept {
+    while (!waiters_.empty()) {
+      auto* w = waiters_.pop_front();
+      w->notify(w, false);
+    }
+  }
+  void finish(status s) noexcept {
+    status_ = s;
+    notify_all();
+  }
+
+  std::exception_ptr error_;
+  intrusive_list<future_waiter> waiters_;
+  std::uint32_t refs_ = 1;
+  status status_ = status::pending;
+};
+
+template <class T>
+class future_state : public future_state_base {
+ public:
+  template <class... A>
+  void set_value(A&&... a) {
+    ensure_pending("set_result");
+    value_.emplace(std::forward<A>(a)...);
+    finish(status::value);
+  }
+  decltype(auto) value() {
+    throw_unless_value();
+    return value_.get();
+  }
+  /// What an awaiter receives: a copy (a move for move-only T).
+  decltype(auto) take() {
+    throw_unless_value();
+    return value_.take();
+  }
+
+ protected:
+  value_slot<T> value_;
+};
+
+}  // namespace aio::detail

@@ -1,0 +1,56 @@
+// A doubly linked intrusive list: the waiters of futures (and later of locks and
+// queues) live in the awaiting coroutine's frame, so linking one allocates
+// nothing and unlinking a cancelled waiter is O(1).
+#pragma once
+
+namespace aio::detail {
+
+struct list_node {
+  list_node* prev = nullptr;
+  list_node* next = nullptr;
+  [[nodiscard]] bool linked() const noexcept { return prev != nullptr; }
+};
+
+/// FIFO list of T, where T derives from list_node. A sentinel ring, so push,
+/// pop and unlink are branch-free.
+template <class T>
+class intrusive_list {
+ public:
+  intrusive_list() noexcept { head_.prev = head_.next = &head_; }
+  intrusive_list(const intrusive_list&) = delete;
+  intrusive_list& operator=(const intrusive_list&) = delete;
+
+  [[nodiscard]] bool empty() const noexcept { return head_.next == &head_; }
+  [[nodiscard]] T* front() const noexcept { return static_cast<T*>(head_.next); }
+
+  void push_back(T* item) noexcept {
+    list_node* n = item;
+    n->prev = head_.prev;
+    n->next = &head_;
+    head_.prev->next = n;
+    head_.prev = n;
+  }
+
+  T* pop_front() noexcept {
+    list_node* n = head_.next;
+    unlink(static_cast<T*>(n));
+    return static_cast<T*>(n);
+  }
+
+  static void unlink(T* item) noexcept {
+    list_node* n = item;
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = nullptr;
+  }
+
+  template <class F>
+  void for_each(F&& f) const {
+    for (list_node* n = head_.next; n != &head_; n = n->next) f(static_cast<T*>(n));
+  }
+
+ private:
+  list_node head_;
+};
+
+}  // namespace aio::detail

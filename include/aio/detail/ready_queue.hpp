@@ -1,0 +1,54 @@
+// The loop's ready queue: a growable ring of {function, argument} entries, so
+// that scheduling a coroutine or a callback never allocates once the ring has
+// reached the program's high-water mark.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace aio::detail {
+
+struct ready_entry {
+  void (*run)(void*) noexcept;
+  void* arg;
+};
+
+inline void resume_coroutine(void* address) noexcept {
+  std::coroutine_handle<>::from_address(address).resume();
+}
+
+class ready_queue {
+ public:
+  ready_queue() : ring_(std::make_unique<ready_entry[]>(initial_capacity)), mask_(initial_capacity - 1) {}
+
+  [[nodiscard]] bool empty() const noexcept { return head_ == tail_; }
+  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(tail_ - head_); }
+
+  void push(ready_entry e) {
+    if (size() == mask_ + 1) [[unlikely]] grow();
+    ring_[tail_++ & mask_] = e;
+  }
+  ready_entry pop() noexcept { return ring_[head_++ & mask_]; }
+
+ private:
+  static constexpr std::size_t initial_capacity = 1024;
+  void grow() {
+    const std::size_t cap = (mask_ + 1) * 2;
+    auto bigger = std::make_unique<ready_entry[]>(cap);
+    std::size_t i = 0;
+    for (std::uint64_t p = head_; p != tail_; ++p) bigger[i++] = ring_[p & mask_];
+    ring_ = std::move(bigger);
+    mask_ = cap - 1;
+    head_ = 0;
+    tail_ = i;
+  }
+
+  std::unique_ptr<ready_entry[]> ring_;
+  std::size_t mask_;
+  std::uint64_t head_ = 0;
+  std::uint64_t tail_ = 0;
+};
+
+}  // namespace aio::detail

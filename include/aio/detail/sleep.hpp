@@ -1,0 +1,70 @@
+// The awaiters of sleep, sleep_until and yield.
+#pragma once
+
+#include <aio/detail/timer_heap.hpp>
+#include <aio/detail/waiting_task.hpp>
+#include <aio/event_loop.hpp>
+
+#include <coroutine>
+#include <cstdint>
+
+namespace aio::detail {
+
+/// Suspends until a deadline. The timer node lives in the awaiting frame: a
+/// sleep allocates nothing.
+class sleep_operation : waiting_task, timer_node {
+ public:
+  /// `relative`: the deadline is `ns` after the loop's time when the await starts.
+  sleep_operation(std::int64_t ns, bool relative) noexcept : amount_(ns), relative_(relative) {}
+  sleep_operation(const sleep_operation&) = delete;
+  ~sleep_operation() {
+    if (armed()) context->loop->remove_timer(*this);  // the frame died while sleeping (loop closing)
+  }
+
+  // Even sleep(0) yields to the loop once, as asyncio.sleep(0) does.
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    event_loop& loop = *context_of(h)->loop;
+    deadline = relative_ ? loop.now_ns() + amount_ : amount_;
+    expire = &on_expire;
+    loop.add_timer(*this);
+    suspend(h, &on_cancel);
+  }
+  void await_resume() {
+    if (cancelled_) task_context::throw_cancelled();
+    context->throw_if_cancel_pending();
+  }
+
+ private:
+  static void on_expire(timer_node* t) noexcept { static_cast<sleep_operation*>(t)->wake(); }
+  static bool on_cancel(suspension* s) noexcept {
+    auto* self = static_cast<sleep_operation*>(s);
+    self->context->loop->remove_timer(*self);
+    self->cancelled_ = true;
+    self->wake();
+    return true;
+  }
+
+  std::int64_t amount_;
+  bool relative_;
+  bool cancelled_ = false;
+};
+
+/// Yields to the loop once (asyncio.sleep(0)). Like asyncio's bare yield, it is
+/// not waiting on anything: a cancel arriving meanwhile is delivered on resume.
+class yield_operation {
+ public:
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    context_ = context_of(h);
+    context_->loop->schedule(h);
+  }
+  void await_resume() { context_->throw_if_cancel_pending(); }
+
+ private:
+  task_context* context_ = nullptr;
+};
+
+}  // namespace aio::detail

@@ -1,0 +1,97 @@
+// The per-task context and the suspension record: how cancellation reaches the
+// coroutine that is actually suspended.
+//
+// Every coroutine started as a task (create_task, run, a gather child) gets a
+// task_context. A task<T> awaited inside it shares its parent's context, so the
+// context always knows the one await the whole chain is suspended at:
+// `waiting_on`. Task.cancel() asks that suspension to cancel its operation; if
+// it cannot (the wake-up is already on its way), the request is remembered in
+// `must_cancel` and delivered by the await when it resumes — exactly asyncio's
+// Task.cancel() / _must_cancel / _fut_waiter.
+#pragma once
+
+#include <aio/detail/intrusive_list.hpp>
+
+#include <coroutine>
+#include <cstdint>
+#include <string>
+
+namespace aio {
+class event_loop;
+}
+
+namespace aio::detail {
+
+struct suspension {
+  /// Cancels the awaited operation. True: the operation is cancelled and the
+  /// task will be woken to see it (or is waiting for a child to finish its own
+  /// cancellation). False: the result is already on its way; the caller leaves
+  /// the cancel pending instead.
+  bool (*cancel)(suspension*) noexcept = nullptr;
+};
+
+struct task_context : list_node {
+  event_loop* loop = nullptr;
+  suspension* waiting_on = nullptr;
+  std::coroutine_handle<> root;
+  /// Called when the root coroutine finished (its result is still in its
+  /// promise), or with never_started when it was cancelled before its first step.
+  void (*finished)(task_context*, std::coroutine_handle<> root, bool never_started) noexcept = nullptr;
+  /// The task's name, for diagnostics (null for unnamed children).
+  std::string (*name)(const task_context*) = nullptr;
+  std::uint32_t cancel_requests = 0;
+  bool must_cancel = false;
+
+  /// asyncio's Task.cancel() minus the done() check, which the owner makes.
+  bool request_cancel() noexcept {
+    ++cancel_requests;
+    if (waiting_on != nullptr) {
+      suspension* s = waiting_on;
+      if (s->cancel(s)) return true;
+    }
+    must_cancel = true;
+    return true;
+  }
+
+  /// asyncio's Task.uncancel() (3.13: reaching zero also drops a pending cancel).
+  std::uint32_t uncancel() noexcept {
+    if (cancel_requests > 0 && --cancel_requests == 0) must_cancel = false;
+    return cancel_requests;
+  }
+
+  /// Records that the task is now suspended at `s`. A cancel that arrived while
+  /// the task was running is delivered now, as asyncio's __step does when the
+  /// task yields with _must_cancel set.
+  void suspend_on(suspension* s) noexcept {
+    waiting_on = s;
+    if (must_cancel) [[unlikely]] {
+      must_cancel = false;
+      if (!s->cancel(s)) must_cancel = true;
+    }
+  }
+
+  /// Delivers a cancel that could not cancel the operation itself (see above).
+  void throw_if_cancel_pending() {
+    if (must_cancel) [[unlikely]] {
+      must_cancel = false;
+      throw_cancelled();
+    }
+  }
+
+  /// Starts (or, if cancelled before its first step, abandons) the root.
+  /// A ready-queue entry: `arg` is the task_context.
+  static void start(void* arg) noexcept {
+    auto* self = static_cast<task_context*>(arg);
+    if (self->must_cancel) [[unlikely]] {
+      // asyncio: a task cancelled before its first step never runs its body.
+      self->must_cancel = false;
+      self->finished(self, self->root, true);
+      return;
+    }
+    self->root.resume();
+  }
+
+  [[noreturn]] static void throw_cancelled();
+};
+
+}  // namespace aio::detail

@@ -1,0 +1,93 @@
+// The state of a task made by create_task (or run): its future's state and its
+// task context in one pooled object. Included by event_loop.hpp, after the loop.
+#pragma once
+
+#include <aio/detail/future_state.hpp>
+#include <aio/detail/task_context.hpp>
+#include <aio/task.hpp>
+
+#include <string>
+#include <utility>
+
+namespace aio::detail {
+
+/// Moves a finished root's result (or error) from its promise into `out`, then
+/// destroys the frame. Shared by task futures and the children of gather.
+/// Returns the status the result gives.
+template <class T, class Out>
+future_state_base::status take_root_result(std::coroutine_handle<> root, Out& out) noexcept {
+  auto h = std::coroutine_handle<task_promise<T>>::from_address(root.address());
+  auto& p = h.promise();
+  future_state_base::status s = future_state_base::status::value;
+  if (p.exception_) {
+    if (is_cancellation(p.exception_)) {
+      s = future_state_base::status::cancelled;
+    } else {
+      out.store_error(std::move(p.exception_));
+      s = future_state_base::status::error;
+    }
+  } else {
+    try {
+      if constexpr (std::is_void_v<T>) out.store_value();
+      else out.store_value(p.slot().take_once());
+    } catch (...) {  // a throwing move constructor of the result
+      out.store_error(std::current_exception());
+      s = future_state_base::status::error;
+    }
+  }
+  root.destroy();
+  return s;
+}
+
+template <class T>
+class task_state final : public future_state<T>, public task_context {
+  using status = future_state_base::status;
+
+ public:
+  task_state(event_loop& loop, std::coroutine_handle<task_promise<T>> h, std::string name,
+             std::uint64_t id) noexcept
+      : name_(std::move(name)), id_(id) {
+    this->loop = &loop;
+    this->root = h;
+    this->finished = &task_state::on_finished;
+    this->task_context::name = [](const task_context* c) { return static_cast<const task_state*>(c)->name(); };
+    h.promise().context_ = this;
+  }
+  ~task_state() override {
+    if (root) root.destroy();  // only a task abandoned by close(): it never finished
+  }
+
+  bool cancel() noexcept override {
+    if (this->done()) return false;
+    return request_cancel();
+  }
+  task_context* task() noexcept override { return this; }
+
+  [[nodiscard]] std::string task_name() const override { return name(); }
+  [[nodiscard]] std::string name() const {
+    return name_.empty() ? "Task-" + std::to_string(id_) : name_;
+  }
+  void set_name(std::string n) { name_ = std::move(n); }
+
+  // take_root_result's sink
+  template <class... A>
+  void store_value(A&&... a) { this->value_.emplace(std::forward<A>(a)...); }
+  void store_error(std::exception_ptr e) noexcept { this->error_ = std::move(e); }
+
+ private:
+  static void on_finished(task_context* ctx, std::coroutine_handle<> r, bool never_started) noexcept {
+    auto* self = static_cast<task_state*>(ctx);
+    status s = status::cancelled;
+    self->root = {};
+    if (never_started) r.destroy();
+    else s = take_root_result<T>(r, *self);
+    self->loop->untrack(*self);
+    self->finish(s);
+    self->release();  // the loop's reference, held while the task was pending
+  }
+
+  std::string name_;
+  std::uint64_t id_;
+};
+
+}  // namespace aio::detail

@@ -1,0 +1,35 @@
+// A coroutine suspended on one of the loop's awaitables: the base of every
+// cancellable awaiter (sleep, futures, gather, and later locks, queues, I/O).
+#pragma once
+
+#include <aio/detail/promise.hpp>
+#include <aio/detail/task_context.hpp>
+#include <aio/event_loop.hpp>
+
+#include <coroutine>
+
+namespace aio::detail {
+
+struct waiting_task : suspension {
+  task_context* context = nullptr;
+  std::coroutine_handle<> handle;
+
+  /// Records the suspension; a cancel that arrived while the task ran is
+  /// delivered now (so call it last in await_suspend).
+  template <class P>
+  void suspend(std::coroutine_handle<P> h, bool (*on_cancel)(suspension*) noexcept) noexcept {
+    context = context_of(h);
+    handle = h;
+    cancel = on_cancel;
+    context->suspend_on(this);
+  }
+
+  /// The operation completed: the task is no longer cancellable through us and
+  /// resumes at the next iteration (wake-ups always go through the ready queue).
+  void wake() noexcept {
+    context->waiting_on = nullptr;
+    context->loop->schedule(handle);
+  }
+};
+
+}  // namespace aio::detail

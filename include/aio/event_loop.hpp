@@ -1,0 +1,192 @@
+// aio/event_loop.hpp — the event loop, aio::run and get_running_loop (asyncio's
+// events.py and runners.py).
+//
+// One loop per thread, single-threaded. Each iteration polls for I/O (without
+// blocking if work is ready, else until the next timer), moves due timers to the
+// ready queue, then runs the entries that were ready when the iteration began:
+// work scheduled during an iteration runs in the next one, as in asyncio, so no
+// task starves the others.
+//
+// Time: the loop reads aio::clock. A loop made with aio::virtual_time starts at
+// zero and, when nothing is ready and nothing else can happen, jumps straight to
+// the next timer: a test of three parallel one-second sleeps runs in
+// microseconds and still reads one second on loop.time().
+//
+// Loop-affine, not thread-safe: every member must be called on the loop's thread.
+#pragma once
+
+#include <aio/detail/callback.hpp>
+#include <aio/detail/ready_queue.hpp>
+#include <aio/detail/task_context.hpp>
+#include <aio/detail/timer_heap.hpp>
+#include <aio/task.hpp>
+
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace aio {
+
+/// The loops' clock. Nanoseconds. now() reads the running loop's time (virtual
+/// or steady); outside a running loop it reads std::chrono::steady_clock.
+struct clock {
+  using duration = std::chrono::nanoseconds;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<clock, duration>;
+  static constexpr bool is_steady = true;
+  static time_point now() noexcept;
+};
+using duration = clock::duration;
+using time_point = clock::time_point;
+
+/// Tag: make a loop on virtual time (see above).
+struct virtual_time_t {
+  explicit constexpr virtual_time_t() = default;
+};
+inline constexpr virtual_time_t virtual_time{};
+
+template <class T> class future;
+
+namespace detail {
+struct callback_node;
+class future_state_base;
+template <class T> class task_state;
+}  // namespace detail
+
+/// asyncio.Handle / TimerHandle: what call_soon, call_later and call_at return.
+/// Copyable; cancel() keeps the callback from running if it has not run yet.
+class callback_handle {
+ public:
+  callback_handle() noexcept = default;
+  explicit callback_handle(detail::callback_node* n) noexcept;
+  callback_handle(const callback_handle& o) noexcept;
+  callback_handle& operator=(const callback_handle& o) noexcept;
+  ~callback_handle();
+
+  /// Keeps the callback from running (and disarms its timer). Harmless if it ran.
+  void cancel() noexcept;
+  [[nodiscard]] bool cancelled() const noexcept;
+  /// For call_later / call_at handles: the scheduled time.
+  [[nodiscard]] time_point when() const noexcept;
+
+ private:
+  detail::callback_node* node_ = nullptr;
+};
+
+class event_loop {
+ public:
+  /// A loop on std::chrono::steady_clock.
+  event_loop();
+  /// A loop on virtual time, starting at zero (for tests and simulations).
+  explicit event_loop(virtual_time_t);
+  event_loop(const event_loop&) = delete;
+  event_loop& operator=(const event_loop&) = delete;
+  /// Closes the loop (see close()).
+  ~event_loop();
+
+  // --- Running and stopping ------------------------------------------------
+
+  /// Runs `main` as a task until it completes; returns its value or rethrows.
+  /// Throws invalid_state_error if a loop is already running on this thread, and
+  /// deadlock_error if the task can never finish (nothing left that could wake it).
+  template <class T> T run_until_complete(task<T> main);
+  /// Runs the loop until `f` is done; returns its result or rethrows.
+  template <class T> T run_until_complete(future<T> f);
+  /// Runs until stop() is called.
+  void run_forever();
+  /// Makes run_forever / run_until_complete return after the current iteration.
+  void stop() noexcept { stopping_ = true; }
+  [[nodiscard]] bool is_running() const noexcept { return running_; }
+  [[nodiscard]] bool is_closed() const noexcept { return closed_; }
+  /// Closes the loop. Tasks still pending are destroyed, their futures marked
+  /// cancelled, and a diagnostic names each one (asyncio: "Task was destroyed but
+  /// it is pending!"). Throws invalid_state_error while the loop is running.
+  void close();
+
+  // --- Time and callbacks (asyncio's low-level API) ------------------------
+
+  /// The loop's current time (loop.time()).
+  [[nodiscard]] time_point time() const noexcept;
+  [[nodiscard]] bool uses_virtual_time() const noexcept { return virtual_time_; }
+
+  /// Runs `f` at the next iteration, after what is already scheduled (FIFO).
+  callback_handle call_soon(detail::callback f);
+  /// Runs `f` after `delay` (loop.call_later).
+  callback_handle call_later(duration delay, detail::callback f);
+  /// Runs `f` at loop time `when` (loop.call_at). Equal times run FIFO.
+  callback_handle call_at(time_point when, detail::callback f);
+
+  // --- Tasks and futures ---------------------------------------------------
+
+  /// loop.create_task(): schedules `t` to start at the next iteration.
+  template <class T> future<T> create_task(task<T> t, std::string name = {});
+  /// loop.create_future(): a pending future.
+  template <class T = void> future<T> create_future();
+
+  /// Number of tasks made by create_task (or run) that have not finished.
+  [[nodiscard]] std::size_t pending_tasks() const noexcept { return pending_tasks_; }
+
+  // --- Machinery for awaitables (not needed by applications) --------------
+
+  /// Puts a coroutine on the ready queue: every wake-up goes through here.
+  void schedule(std::coroutine_handle<> h) { ready_.push({&detail::resume_coroutine, h.address()}); }
+  void schedule(detail::ready_entry e) { ready_.push(e); }
+  void add_timer(detail::timer_node& n) { timers_.push(&n); }
+  void remove_timer(detail::timer_node& n) noexcept {
+    if (n.armed()) timers_.remove(&n);
+  }
+  [[nodiscard]] std::int64_t now_ns() const noexcept;
+  void track(detail::task_context& t) noexcept;
+  void untrack(detail::task_context& t) noexcept;
+  /// Work that can still wake the loop from outside its queues (thread-pool
+  /// jobs, I/O waiters, keep-alives): while > 0, virtual time does not jump and
+  /// an idle loop waits instead of reporting a deadlock.
+  void add_external_work() noexcept { ++external_work_; }
+  void remove_external_work() noexcept { --external_work_; }
+
+  /// Cancels every pending task and runs the loop until they have finished
+  /// (what asyncio.run does after the main task returns).
+  void cancel_all_tasks() noexcept;
+
+ private:
+  template <class T> friend class detail::task_state;
+  void enter(const char* what);
+  void leave() noexcept;
+  /// One iteration. `waiting_for` is the task run_until_complete waits on (for
+  /// the deadlock report), or null.
+  void run_once(const detail::task_context* waiting_for);
+  void run_until_done(const detail::future_state_base& target, const detail::task_context* main);
+  [[noreturn]] void report_deadlock(const detail::task_context* main);
+
+  detail::ready_queue ready_;
+  detail::timer_heap timers_;
+  detail::intrusive_list<detail::task_context> tasks_;
+  std::size_t pending_tasks_ = 0;
+  std::size_t external_work_ = 0;
+  std::uint64_t task_counter_ = 0;
+  std::int64_t virtual_now_ = 0;
+  bool virtual_time_ = false;
+  bool running_ = false;
+  bool stopping_ = false;
+  bool closed_ = false;
+};
+
+/// asyncio.get_running_loop(). Throws invalid_state_error outside a running loop.
+event_loop& get_running_loop();
+/// The running loop of this thread, or null.
+[[nodiscard]] event_loop* running_loop() noexcept;
+
+/// asyncio.run(): runs `main` on a new loop, then cancels and awaits the tasks
+/// it left pending, closes the loop and returns main's value (or rethrows).
+/// Throws invalid_state_error when called inside a running loop: await the task
+/// instead.
+template <class T> T run(task<T> main);
+/// The same on a virtual-time loop (see virtual_time).
+template <class T> T run(task<T> main, virtual_time_t);
+
+}  // namespace aio
+
+#include <aio/detail/event_loop_impl.hpp>

@@ -1,0 +1,287 @@
+#include <aio/event_loop.hpp>
+
+#include <aio/future.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+#include <thread>
+
+namespace aio {
+namespace detail {
+
+/// What call_soon / call_later / call_at schedule. Shared by the loop (while
+/// queued or armed) and the callback_handles given out.
+struct callback_node : timer_node {
+  callback fn;
+  event_loop* loop = nullptr;
+  std::uint32_t refs = 1;
+  bool cancelled = false;
+
+  void add_ref() noexcept { ++refs; }
+  void release() noexcept {
+    if (--refs == 0) delete this;
+  }
+  /// A ready-queue entry: runs the callback unless cancelled, then drops the
+  /// queue's reference. An exception from a callback is reported and the loop
+  /// goes on, as asyncio's default exception handler does.
+  static void run(void* arg) noexcept {
+    auto* self = static_cast<callback_node*>(arg);
+    if (!self->cancelled) {
+      try {
+        self->fn();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "aio: exception in callback: %s\n", e.what());
+      } catch (const cancelled_error&) {
+        std::fprintf(stderr, "aio: cancelled_error escaped a callback\n");
+      } catch (...) {
+        std::fprintf(stderr, "aio: unknown exception in callback\n");
+      }
+    }
+    self->fn.reset();
+    self->release();
+  }
+  static void on_expire(timer_node* t) noexcept {
+    auto* self = static_cast<callback_node*>(t);
+    self->loop->schedule({&callback_node::run, self});
+  }
+};
+
+namespace {
+thread_local event_loop* running_loop_tls = nullptr;
+
+std::int64_t steady_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void task_context::throw_cancelled() { throw cancelled_error{}; }
+
+bool is_cancellation(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const cancelled_error&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace detail
+
+clock::time_point clock::now() noexcept {
+  if (auto* loop = detail::running_loop_tls) return loop->time();
+  return time_point{duration{detail::steady_ns()}};
+}
+
+event_loop* running_loop() noexcept { return detail::running_loop_tls; }
+
+event_loop& get_running_loop() {
+  if (auto* loop = detail::running_loop_tls) return *loop;
+  throw invalid_state_error(
+      "aio::get_running_loop(): no event loop is running on this thread; start one with aio::run(main())");
+}
+
+// --- callback_handle -------------------------------------------------------
+
+callback_handle::callback_handle(detail::callback_node* n) noexcept : node_(n) { node_->add_ref(); }
+callback_handle::callback_handle(const callback_handle& o) noexcept : node_(o.node_) {
+  if (node_) node_->add_ref();
+}
+callback_handle& callback_handle::operator=(const callback_handle& o) noexcept {
+  if (o.node_) o.node_->add_ref();
+  if (node_) node_->release();
+  node_ = o.node_;
+  return *this;
+}
+callback_handle::~callback_handle() {
+  if (node_) node_->release();
+}
+void callback_handle::cancel() noexcept {
+  if (!node_ || node_->cancelled) return;
+  node_->cancelled = true;
+  if (node_->armed()) {
+    // Disarmed timers never reach the ready queue: drop the heap's reference now.
+    node_->loop->remove_timer(*node_);
+    node_->release();
+  }
+}
+bool callback_handle::cancelled() const noexcept { return node_ && node_->cancelled; }
+time_point callback_handle::when() const noexcept {
+  return node_ ? time_point{duration{node_->deadline}} : time_point{};
+}
+
+// --- event_loop ------------------------------------------------------------
+
+event_loop::event_loop() = default;
+event_loop::event_loop(virtual_time_t) : virtual_time_(true) {}
+
+event_loop::~event_loop() {
+  if (running_) {
+    std::fprintf(stderr, "aio: event_loop destroyed while running; this is a bug in the program\n");
+    std::terminate();
+  }
+  close();
+}
+
+std::int64_t event_loop::now_ns() const noexcept { return virtual_time_ ? virtual_now_ : detail::steady_ns(); }
+time_point event_loop::time() const noexcept { return time_point{duration{now_ns()}}; }
+
+void event_loop::track(detail::task_context& t) noexcept {
+  tasks_.push_back(&t);
+  ++pending_tasks_;
+}
+void event_loop::untrack(detail::task_context& t) noexcept {
+  detail::intrusive_list<detail::task_context>::unlink(&t);
+  --pending_tasks_;
+}
+
+callback_handle event_loop::call_soon(detail::callback f) {
+  auto* node = new detail::callback_node;
+  node->fn = std::move(f);
+  node->loop = this;
+  callback_handle h{node};  // +1 for the handle; the initial reference is the queue's
+  schedule({&detail::callback_node::run, node});
+  return h;
+}
+
+callback_handle event_loop::call_later(duration delay, detail::callback f) {
+  return call_at(time() + delay, std::move(f));
+}
+
+callback_handle event_loop::call_at(time_point when, detail::callback f) {
+  auto* node = new detail::callback_node;
+  node->fn = std::move(f);
+  node->loop = this;
+  node->deadline = when.time_since_epoch().count();
+  node->expire = &detail::callback_node::on_expire;
+  callback_handle h{node};  // the initial reference is the heap's, then the queue's
+  add_timer(*node);
+  return h;
+}
+
+void event_loop::enter(const char* what) {
+  if (closed_) throw invalid_state_error(std::string("aio::event_loop::") + what + "() on a closed loop");
+  if (running_ || detail::running_loop_tls != nullptr)
+    throw invalid_state_error(std::string("aio::event_loop::") + what +
+                              "() called while an event loop is already running on this thread: inside a "
+                              "coroutine, co_await the work instead");
+  running_ = true;
+  stopping_ = false;
+  detail::running_loop_tls = this;
+}
+
+void event_loop::leave() noexcept {
+  running_ = false;
+  stopping_ = false;
+  detail::running_loop_tls = nullptr;
+}
+
+void event_loop::run_forever() {
+  enter("run_forever");
+  struct leave_on_exit {
+    event_loop* loop;
+    ~leave_on_exit() { loop->leave(); }
+  } guard{this};
+  while (!stopping_) run_once(nullptr);
+}
+
+void event_loop::run_until_done(const detail::future_state_base& target, const detail::task_context* main) {
+  while (!target.done()) {
+    if (stopping_)
+      throw invalid_state_error(
+          "aio::event_loop::run_until_complete(): the loop was stopped before the awaited work completed");
+    run_once(main);
+  }
+}
+
+void event_loop::run_once(const detail::task_context* waiting_for) {
+  if (ready_.empty()) {
+    // Nothing to run now: wait for I/O or the next timer. (The epoll reactor
+    // slots in here: poll with this timeout instead of sleeping.)
+    if (!timers_.empty()) {
+      const std::int64_t deadline = timers_.top()->deadline;
+      if (virtual_time_ && external_work_ == 0) {
+        if (deadline > virtual_now_) virtual_now_ = deadline;
+      } else if (!virtual_time_) {
+        const std::int64_t wait = deadline - detail::steady_ns();
+        if (wait > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+      }
+    } else if (external_work_ == 0) {
+      report_deadlock(waiting_for);
+    }
+  }
+
+  // Due timers join the ready queue (in deadline order, FIFO on ties).
+  if (!timers_.empty()) {
+    const std::int64_t now = now_ns();
+    while (!timers_.empty() && timers_.top()->deadline <= now) {
+      detail::timer_node* t = timers_.pop();
+      t->expire(t);
+    }
+  }
+
+  // Run what was ready at this point; what it schedules waits for the next
+  // iteration, so no task can starve the others.
+  for (std::size_t n = ready_.size(); n > 0; --n) {
+    detail::ready_entry e = ready_.pop();
+    e.run(e.arg);
+  }
+}
+
+void event_loop::report_deadlock(const detail::task_context* main) {
+  std::ostringstream msg;
+  msg << "aio: deadlock: nothing is ready, no timer is armed and no I/O or thread work is pending, so ";
+  if (main != nullptr) msg << "the awaited task can never finish";
+  else msg << "run_forever() can never be woken (call stop() from a callback or task)";
+  msg << "; " << pending_tasks_ << " task(s) are blocked forever";
+  throw deadlock_error(msg.str());
+}
+
+void event_loop::cancel_all_tasks() noexcept {
+  if (closed_ || pending_tasks_ == 0) return;
+  tasks_.for_each([](detail::task_context* t) { t->request_cancel(); });
+  // Run until they have finished their cancellation; a task that refuses to
+  // finish (or is blocked forever) is left for close() to destroy.
+  try {
+    enter("cancel_all_tasks");
+  } catch (...) {
+    return;
+  }
+  try {
+    while (pending_tasks_ > 0 && !stopping_) run_once(nullptr);
+  } catch (const std::exception& e) {
+    (void)e;  // a deadlock among the remaining tasks: close() reports them
+  }
+  leave();
+}
+
+void event_loop::close() {
+  if (running_) throw invalid_state_error("aio::event_loop::close() called while the loop is running");
+  if (closed_) return;
+  closed_ = true;
+  // Tasks that never finished: asyncio would log "Task was destroyed but it is
+  // pending!". Their frames are destroyed (running local destructors) and their
+  // futures read as cancelled.
+  while (!tasks_.empty()) {
+    detail::task_context* t = tasks_.front();
+    const std::string name = t->name ? t->name(t) : std::string("?");
+    std::fprintf(stderr,
+                 "aio: event loop closed while task '%s' was still pending; it is destroyed. Await or cancel "
+                 "your tasks before the loop closes.\n",
+                 name.c_str());
+    t->finished(t, t->root, true);  // frame destroyed, future cancelled, untracked, loop ref dropped
+  }
+  while (!ready_.empty()) {
+    detail::ready_entry e = ready_.pop();
+    if (e.run == &detail::callback_node::run) static_cast<detail::callback_node*>(e.arg)->release();
+  }
+  while (!timers_.empty()) {
+    detail::timer_node* t = timers_.pop();
+    if (t->expire == &detail::callback_node::on_expire) static_cast<detail::callback_node*>(t)->release();
+  }
+}
+
+}  // namespace aio

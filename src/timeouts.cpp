@@ -1,0 +1,74 @@
+#include <aio/timeouts.hpp>
+
+namespace aio {
+
+void timeout_scope::enter(detail::task_context* ctx) {
+  if (state_ != state::created)
+    throw invalid_state_error("aio::timeout_scope::run() called twice: a timeout_scope guards one piece of work");
+  ctx_ = ctx;
+  state_ = state::entered;
+  cancelling_at_enter_ = ctx->cancel_requests;
+  if (relative_) when_ = ctx->loop->time() + duration{*relative_};
+  timer_.scope = this;
+  timer_.expire = &on_deadline;
+  arm();
+}
+
+void timeout_scope::arm() {
+  if (when_) {
+    timer_.deadline = when_->time_since_epoch().count();
+    ctx_->loop->add_timer(timer_);
+  }
+}
+
+void timeout_scope::disarm() noexcept {
+  if (ctx_ != nullptr) ctx_->loop->remove_timer(timer_);
+}
+
+void timeout_scope::reschedule(std::optional<time_point> when) {
+  if (state_ != state::entered)
+    throw invalid_state_error(
+        "aio::timeout_scope::reschedule() is only possible while the work runs and before it expired");
+  disarm();
+  when_ = when;
+  deferred_ = false;
+  arm();
+}
+
+void timeout_scope::on_deadline(detail::timer_node* t) noexcept {
+  auto* self = static_cast<deadline_timer*>(t)->scope;
+  detail::task_context* ctx = self->ctx_;
+  // The work's wake-up is already queued: it finished (or got its result) in
+  // this very iteration. Give it that iteration before cancelling, so a result
+  // that arrives together with the deadline is returned, never dropped.
+  if (ctx->waiting_on == nullptr && !self->deferred_) {
+    self->deferred_ = true;
+    self->timer_.deadline = ctx->loop->now_ns() + 1;
+    ctx->loop->add_timer(self->timer_);
+    return;
+  }
+  self->state_ = state::expiring;
+  ctx->request_cancel();
+}
+
+bool timeout_scope::caused_timeout() noexcept {
+  disarm();
+  if (state_ == state::expiring) {
+    state_ = state::expired;
+    return ctx_->uncancel() <= cancelling_at_enter_;
+  }
+  state_ = state::exited;
+  return false;
+}
+
+void timeout_scope::exit_normally() noexcept {
+  disarm();
+  if (state_ == state::expiring) {
+    state_ = state::expired;
+    ctx_->uncancel();
+  } else {
+    state_ = state::exited;
+  }
+}
+
+}  // namespace aio
