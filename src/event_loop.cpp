@@ -1,11 +1,12 @@
 #include <aio/event_loop.hpp>
 
 #include <aio/future.hpp>
+#include <aio/threads.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
-#include <thread>
 
 namespace aio {
 namespace detail {
@@ -115,8 +116,8 @@ time_point callback_handle::when() const noexcept {
 
 // --- event_loop ------------------------------------------------------------
 
-event_loop::event_loop() = default;
-event_loop::event_loop(virtual_time_t) : virtual_time_(true) {}
+event_loop::event_loop() : reactor_(detail::make_reactor(*this)) {}
+event_loop::event_loop(virtual_time_t) : reactor_(detail::make_reactor(*this)), virtual_time_(true) {}
 
 event_loop::~event_loop() {
   if (running_) {
@@ -198,20 +199,31 @@ void event_loop::run_until_done(const detail::future_state_base& target, const d
 }
 
 void event_loop::run_once(const detail::task_context* waiting_for) {
+  // Something outside the loop's own queues (I/O, another thread) may still
+  // deliver work.
+  const bool outside = external_work_ > 0;
   if (ready_.empty()) {
-    // Nothing to run now: wait for I/O or the next timer. (The epoll reactor
-    // slots in here: poll with this timeout instead of sleeping.)
-    if (!timers_.empty()) {
-      const std::int64_t deadline = timers_.top()->deadline;
-      if (virtual_time_ && external_work_ == 0) {
+    if (timers_.empty() && !outside) report_deadlock(waiting_for);
+    const std::int64_t deadline = timers_.empty() ? -1 : timers_.top()->deadline;
+    if (virtual_time_) {
+      if (!outside) {
+        // Nothing else can happen before the next timer: jump to it.
         if (deadline > virtual_now_) virtual_now_ = deadline;
-      } else if (!virtual_time_) {
-        const std::int64_t wait = deadline - detail::steady_ns();
-        if (wait > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+        reactor_->poll(0);
+      } else {
+        // I/O or a thread may deliver first: let virtual time flow in real time
+        // until then (jumping would fire timeouts while I/O is in flight).
+        const std::int64_t wait = deadline < 0 ? -1 : std::max<std::int64_t>(0, deadline - virtual_now_);
+        const std::int64_t start = detail::steady_ns();
+        const bool woke = reactor_->poll(wait);
+        if (deadline >= 0)
+          virtual_now_ = woke ? std::min(deadline, virtual_now_ + (detail::steady_ns() - start)) : deadline;
       }
-    } else if (external_work_ == 0) {
-      report_deadlock(waiting_for);
+    } else {
+      reactor_->poll(deadline < 0 ? -1 : std::max<std::int64_t>(0, deadline - detail::steady_ns()));
     }
+  } else if (outside) {
+    reactor_->poll(0);
   }
 
   // Due timers join the ready queue (in deadline order, FIFO on ties).
@@ -258,10 +270,21 @@ void event_loop::cancel_all_tasks() noexcept {
   leave();
 }
 
+thread_pool& event_loop::default_executor() {
+  if (!default_executor_) default_executor_ = std::make_unique<thread_pool>();
+  return *default_executor_;
+}
+
+void event_loop::shutdown_default_executor() noexcept {
+  if (default_executor_) default_executor_->shutdown(true);
+}
+
 void event_loop::close() {
   if (running_) throw invalid_state_error("aio::event_loop::close() called while the loop is running");
   if (closed_) return;
   closed_ = true;
+  // Jobs still running post their results to our inbox: let them finish first.
+  shutdown_default_executor();
   // Tasks that never finished: asyncio would log "Task was destroyed but it is
   // pending!". Their frames are destroyed (running local destructors) and their
   // futures read as cancelled.

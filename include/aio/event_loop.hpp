@@ -16,16 +16,20 @@
 #pragma once
 
 #include <aio/detail/callback.hpp>
+#include <aio/detail/reactor.hpp>
 #include <aio/detail/ready_queue.hpp>
 #include <aio/detail/task_context.hpp>
 #include <aio/detail/timer_heap.hpp>
+#include <aio/detail/waiting_task.hpp>
 #include <aio/task.hpp>
 
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <type_traits>
 
 namespace aio {
 
@@ -49,6 +53,7 @@ struct virtual_time_t {
 inline constexpr virtual_time_t virtual_time{};
 
 template <class T> class future;
+class thread_pool;
 
 namespace detail {
 struct callback_node;
@@ -119,6 +124,44 @@ class event_loop {
   /// Runs `f` at loop time `when` (loop.call_at). Equal times run FIFO.
   callback_handle call_at(time_point when, detail::callback f);
 
+  // --- Threads -------------------------------------------------------------
+
+  /// loop.call_soon_threadsafe(): the one member any thread may call. Queues
+  /// `f` to run on the loop's thread and wakes the loop. The loop must outlive
+  /// the call.
+  void call_soon_threadsafe(detail::callback f) { reactor_->post(std::move(f)); }
+
+  /// loop.run_in_executor(pool, f): runs `f()` on `pool` now; the future
+  /// completes on this loop. Defined in <aio/threads.hpp>.
+  template <class F>
+  future<std::invoke_result_t<F&>> run_in_executor(thread_pool& pool, F f);
+  /// The pool behind aio::to_thread, started on first use (asyncio's default
+  /// executor); close() and aio::run shut it down, waiting for its jobs.
+  thread_pool& default_executor();
+  /// loop.shutdown_default_executor(), synchronously: waits for running jobs.
+  void shutdown_default_executor() noexcept;
+
+  /// Tells the loop that another thread may still call call_soon_threadsafe:
+  /// while one is held, an idle loop waits instead of reporting a deadlock, and
+  /// virtual time does not jump. Take it on the loop thread; drop it anywhere.
+  class keep_alive_token {
+   public:
+    keep_alive_token() noexcept = default;
+    explicit keep_alive_token(event_loop& l) noexcept : loop_(&l) { l.add_external_work(); }
+    keep_alive_token(keep_alive_token&& o) noexcept : loop_(std::exchange(o.loop_, nullptr)) {}
+    keep_alive_token& operator=(keep_alive_token&& o) noexcept {
+      std::swap(loop_, o.loop_);
+      return *this;
+    }
+    ~keep_alive_token() {
+      if (loop_) loop_->call_soon_threadsafe([l = loop_] { l->remove_external_work(); });
+    }
+
+   private:
+    event_loop* loop_ = nullptr;
+  };
+  [[nodiscard]] keep_alive_token keep_alive() noexcept { return keep_alive_token{*this}; }
+
   // --- Tasks and futures ---------------------------------------------------
 
   /// loop.create_task(): schedules `t` to start at the next iteration.
@@ -146,6 +189,8 @@ class event_loop {
   /// an idle loop waits instead of reporting a deadlock.
   void add_external_work() noexcept { ++external_work_; }
   void remove_external_work() noexcept { --external_work_; }
+  /// The I/O poller.
+  [[nodiscard]] detail::reactor& io() noexcept { return *reactor_; }
 
   /// Cancels every pending task and runs the loop until they have finished
   /// (what asyncio.run does after the main task returns).
@@ -161,6 +206,8 @@ class event_loop {
   void run_until_done(const detail::future_state_base& target, const detail::task_context* main);
   [[noreturn]] void report_deadlock(const detail::task_context* main);
 
+  std::unique_ptr<detail::reactor> reactor_;
+  std::unique_ptr<thread_pool> default_executor_;
   detail::ready_queue ready_;
   detail::timer_heap timers_;
   detail::intrusive_list<detail::task_context> tasks_;
@@ -186,6 +233,13 @@ event_loop& get_running_loop();
 template <class T> T run(task<T> main);
 /// The same on a virtual-time loop (see virtual_time).
 template <class T> T run(task<T> main, virtual_time_t);
+
+namespace detail {
+inline void waiting_task::wake() noexcept {
+  context->waiting_on = nullptr;
+  context->loop->schedule(handle);
+}
+}  // namespace detail
 
 }  // namespace aio
 

@@ -4,7 +4,6 @@
 
 #include <aio/detail/promise.hpp>
 #include <aio/detail/task_context.hpp>
-#include <aio/event_loop.hpp>
 
 #include <coroutine>
 
@@ -26,10 +25,7 @@ struct waiting_task : suspension {
 
   /// The operation completed: the task is no longer cancellable through us and
   /// resumes at the next iteration (wake-ups always go through the ready queue).
-  void wake() noexcept {
-    context->waiting_on = nullptr;
-    context->loop->schedule(handle);
-  }
+  void wake() noexcept;  // defined in event_loop.hpp, which includes this header
 };
 
 }  // namespace aio::detail
