@@ -1,6 +1,5 @@
 #include <aio/detail/reactor.hpp>
 
-#include <aio/detail/waiting_task.hpp>
 #include <aio/event_loop.hpp>
 
 #include <sys/epoll.h>
@@ -12,6 +11,7 @@
 #include <cerrno>
 #include <mutex>
 #include <system_error>
+#include <unordered_map>
 #include <vector>
 
 namespace aio::detail {
@@ -89,11 +89,11 @@ class epoll_reactor final : public reactor {
       const bool failed = (ev.events & (EPOLLERR | EPOLLHUP)) != 0;
       if ((ev.events & (EPOLLIN | EPOLLRDHUP)) || failed) {
         r->readable = true;
-        if (auto* w = std::exchange(r->reader, nullptr)) w->wake();
+        if (auto* w = std::exchange(r->reader, nullptr)) w->on_ready(w);
       }
       if ((ev.events & EPOLLOUT) || failed) {
         r->writable = true;
-        if (auto* w = std::exchange(r->writer, nullptr)) w->wake();
+        if (auto* w = std::exchange(r->writer, nullptr)) w->on_ready(w);
       }
       if (r->one_shot && (r->reader || r->writer)) arm_one_shot(*r);  // the other direction still waits
     }
@@ -113,6 +113,16 @@ class epoll_reactor final : public reactor {
       // A full counter (impossible in practice) still leaves the fd readable.
       [[maybe_unused]] auto ignored = ::write(wakefd_, &one, sizeof one);
     }
+  }
+
+  io_registration& foreign(int fd) override {
+    auto& slot = foreign_[fd];
+    if (!slot) {
+      slot = std::make_unique<io_registration>();
+      slot->fd = fd;
+      slot->one_shot = true;
+    }
+    return *slot;
   }
 
  private:
@@ -135,6 +145,7 @@ class epoll_reactor final : public reactor {
   std::mutex inbox_mutex_;
   std::vector<callback> inbox_;
   bool signalled_ = false;
+  std::unordered_map<int, std::unique_ptr<io_registration>> foreign_;
 };
 
 }  // namespace

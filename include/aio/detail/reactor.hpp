@@ -25,13 +25,18 @@ class event_loop;
 
 namespace aio::detail {
 
-struct waiting_task;
+/// Whoever waits for a direction of a descriptor: a suspended task (through
+/// io_wait_operation) or a transport's background writer. Called from poll();
+/// it may do non-blocking system calls and schedule, never run user code.
+struct io_waiter {
+  void (*on_ready)(io_waiter*) noexcept = nullptr;
+};
 
 /// One descriptor's registration; lives in the object that owns the descriptor.
 struct io_registration {
   int fd = -1;
-  waiting_task* reader = nullptr;  // at most one waiter per direction
-  waiting_task* writer = nullptr;
+  io_waiter* reader = nullptr;  // at most one waiter per direction
+  io_waiter* writer = nullptr;
   bool readable = false;  // an edge was seen since the last EAGAIN
   bool writable = false;
   bool registered = false;
@@ -56,6 +61,10 @@ class reactor {
 
   /// Thread-safe: queues `f` to be scheduled on the loop, and wakes the loop.
   virtual void post(callback f) = 0;
+
+  /// The registration of a foreign descriptor (aio::wait_readable), made on
+  /// first use and kept (the number may be reused; see arm_one_shot).
+  virtual io_registration& foreign(int fd) = 0;
 };
 
 std::unique_ptr<reactor> make_reactor(event_loop& loop);

@@ -29,3 +29,6 @@ struct waiting_task : suspension {
 };
 
 }  // namespace aio::detail
+
+// wake() needs the complete event_loop, whose header includes this one.
+#include <aio/event_loop.hpp>
