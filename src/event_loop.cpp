@@ -285,6 +285,7 @@ void event_loop::close() {
   closed_ = true;
   // Jobs still running post their results to our inbox: let them finish first.
   shutdown_default_executor();
+  signals_.reset();  // the process's signal dispositions are restored
   // Tasks that never finished: asyncio would log "Task was destroyed but it is
   // pending!". Their frames are destroyed (running local destructors) and their
   // futures read as cancelled.

@@ -57,6 +57,10 @@ class thread_pool;
 
 namespace detail {
 struct callback_node;
+struct signal_state;
+struct signal_state_deleter {
+  void operator()(signal_state* s) const noexcept;
+};
 class future_state_base;
 template <class T> class task_state;
 }  // namespace detail
@@ -123,6 +127,17 @@ class event_loop {
   callback_handle call_later(duration delay, detail::callback f);
   /// Runs `f` at loop time `when` (loop.call_at). Equal times run FIFO.
   callback_handle call_at(time_point when, detail::callback f);
+
+  // --- Signals -------------------------------------------------------------
+
+  /// loop.add_signal_handler(sig, f): runs `f` on the loop (like call_soon)
+  /// each time the process receives `sig`, e.g. SIGINT to stop a server
+  /// cleanly. Replaces an earlier handler for `sig`; the disposition the
+  /// process had is restored by remove_signal_handler or close().
+  /// Throws: value_error for SIGKILL/SIGSTOP or an invalid number.
+  void add_signal_handler(int sig, detail::callback f);
+  /// Removes the handler; false if there was none.
+  bool remove_signal_handler(int sig);
 
   // --- Threads -------------------------------------------------------------
 
@@ -208,6 +223,7 @@ class event_loop {
 
   std::unique_ptr<detail::reactor> reactor_;
   std::unique_ptr<thread_pool> default_executor_;
+  std::unique_ptr<detail::signal_state, detail::signal_state_deleter> signals_;
   detail::ready_queue ready_;
   detail::timer_heap timers_;
   detail::intrusive_list<detail::task_context> tasks_;
