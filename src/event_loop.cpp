@@ -116,8 +116,10 @@ time_point callback_handle::when() const noexcept {
 
 // --- event_loop ------------------------------------------------------------
 
-event_loop::event_loop() : reactor_(detail::make_reactor(*this)) {}
-event_loop::event_loop(virtual_time_t) : reactor_(detail::make_reactor(*this)), virtual_time_(true) {}
+event_loop::event_loop()
+    : reactor_(detail::make_reactor(*this)), liveness_(std::make_shared<event_loop*>(this)) {}
+event_loop::event_loop(virtual_time_t)
+    : reactor_(detail::make_reactor(*this)), liveness_(std::make_shared<event_loop*>(this)), virtual_time_(true) {}
 
 event_loop::~event_loop() {
   if (running_) {
@@ -139,7 +141,14 @@ void event_loop::untrack(detail::task_context& t) noexcept {
   --pending_tasks_;
 }
 
+void event_loop::throw_if_closed(const char* what) const {
+  if (closed_)
+    throw invalid_state_error(std::string("aio::event_loop::") + what +
+                              "() on a closed loop: the loop was closed (or aio::run finished); nothing would run it");
+}
+
 callback_handle event_loop::call_soon(detail::callback f) {
+  throw_if_closed("call_soon");
   auto* node = new detail::callback_node;
   node->fn = std::move(f);
   node->loop = this;
@@ -153,6 +162,7 @@ callback_handle event_loop::call_later(duration delay, detail::callback f) {
 }
 
 callback_handle event_loop::call_at(time_point when, detail::callback f) {
+  throw_if_closed("call_at");
   auto* node = new detail::callback_node;
   node->fn = std::move(f);
   node->loop = this;
@@ -189,16 +199,16 @@ void event_loop::run_forever() {
   while (!stopping_) run_once(nullptr);
 }
 
-void event_loop::run_until_done(const detail::future_state_base& target, const detail::task_context* main) {
+void event_loop::run_until_done(const detail::future_state_base& target) {
   while (!target.done()) {
     if (stopping_)
       throw invalid_state_error(
           "aio::event_loop::run_until_complete(): the loop was stopped before the awaited work completed");
-    run_once(main);
+    run_once(&target);
   }
 }
 
-void event_loop::run_once(const detail::task_context* waiting_for) {
+void event_loop::run_once(const detail::future_state_base* waiting_for) {
   // Something outside the loop's own queues (I/O, another thread) may still
   // deliver work.
   const bool outside = external_work_ > 0;
@@ -243,12 +253,19 @@ void event_loop::run_once(const detail::task_context* waiting_for) {
   }
 }
 
-void event_loop::report_deadlock(const detail::task_context* main) {
+void event_loop::report_deadlock(const detail::future_state_base* waiting_for) {
   std::ostringstream msg;
   msg << "aio: deadlock: nothing is ready, no timer is armed and no I/O or thread work is pending, so ";
-  if (main != nullptr) msg << "the awaited task can never finish";
-  else msg << "run_forever() can never be woken (call stop() from a callback or task)";
-  msg << "; " << pending_tasks_ << " task(s) are blocked forever";
+  if (waiting_for == nullptr) msg << "run_forever() can never be woken (call stop() from a callback or task)";
+  else if (waiting_for->task() != nullptr) msg << "the awaited task can never finish";
+  else msg << "the awaited future can never complete (nothing will set it)";
+  msg << ". Blocked forever: ";
+  bool first = true;
+  tasks_.for_each([&](const detail::task_context* t) {
+    msg << (first ? "" : ", ") << "'" << (t->name ? t->name(t) : std::string("?")) << "'";
+    first = false;
+  });
+  if (first) msg << "no task";
   throw deadlock_error(msg.str());
 }
 
@@ -283,6 +300,7 @@ void event_loop::close() {
   if (running_) throw invalid_state_error("aio::event_loop::close() called while the loop is running");
   if (closed_) return;
   closed_ = true;
+  *liveness_ = nullptr;
   // Jobs still running post their results to our inbox: let them finish first.
   shutdown_default_executor();
   signals_.reset();  // the process's signal dispositions are restored

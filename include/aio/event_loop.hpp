@@ -184,6 +184,10 @@ class event_loop {
   /// loop.create_future(): a pending future.
   template <class T = void> future<T> create_future();
 
+  /// A pointer to this loop that reads null once the loop is closed: for
+  /// objects that may outlive it (done-callbacks of futures).
+  [[nodiscard]] std::shared_ptr<event_loop* const> liveness() const { return liveness_; }
+
   /// Number of tasks made by create_task (or run) that have not finished.
   [[nodiscard]] std::size_t pending_tasks() const noexcept { return pending_tasks_; }
 
@@ -214,14 +218,16 @@ class event_loop {
  private:
   template <class T> friend class detail::task_state;
   void enter(const char* what);
+  void throw_if_closed(const char* what) const;
   void leave() noexcept;
-  /// One iteration. `waiting_for` is the task run_until_complete waits on (for
-  /// the deadlock report), or null.
-  void run_once(const detail::task_context* waiting_for);
-  void run_until_done(const detail::future_state_base& target, const detail::task_context* main);
-  [[noreturn]] void report_deadlock(const detail::task_context* main);
+  /// One iteration. `waiting_for` is what run_until_complete waits on (for
+  /// the deadlock report), or null in run_forever.
+  void run_once(const detail::future_state_base* waiting_for);
+  void run_until_done(const detail::future_state_base& target);
+  [[noreturn]] void report_deadlock(const detail::future_state_base* waiting_for);
 
   std::unique_ptr<detail::reactor> reactor_;
+  std::shared_ptr<event_loop*> liveness_;
   std::unique_ptr<thread_pool> default_executor_;
   std::unique_ptr<detail::signal_state, detail::signal_state_deleter> signals_;
   detail::ready_queue ready_;

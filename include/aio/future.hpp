@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -108,9 +109,10 @@ class future {
   void set_result(U&& v) {
     state_->set_value(std::forward<U>(v));
   }
-  void set_result()
-    requires std::is_void_v<T>
-  {
+  // A template, so that clang 14 does not instantiate it for every T.
+  template <class U = T>
+    requires std::is_void_v<U>
+  void set_result() {
     state_->set_value();
   }
   /// Future.set_exception(). A cancelled_error makes the future cancelled.
@@ -206,21 +208,24 @@ class future<T>::awaiter : detail::future_waiter, detail::waiting_task {
 namespace detail {
 template <class T, class F>
 struct done_callback_waiter final : future_waiter {
-  done_callback_waiter(future_state<T>* s, F fn, event_loop& l) : state(s), f(std::move(fn)), loop(&l) {
+  done_callback_waiter(future_state<T>* s, F fn, event_loop& l) : state(s), f(std::move(fn)), loop(l.liveness()) {
     notify = &on_done;
   }
   static void on_done(future_waiter* w, bool discard) noexcept {
     auto* self = static_cast<done_callback_waiter*>(w);
-    if (!discard) {
+    // The future may complete after its loop closed (or was destroyed): then
+    // the callback has nowhere to run and is dropped.
+    event_loop* l = *self->loop;
+    if (!discard && l != nullptr && !l->is_closed()) {
       self->state->add_ref();
       future<T> fut{self->state};
-      self->loop->call_soon([fn = std::move(self->f), fut = std::move(fut)]() mutable { fn(fut); });
+      l->call_soon([fn = std::move(self->f), fut = std::move(fut)]() mutable { fn(fut); });
     }
     delete self;
   }
   future_state<T>* state;
   F f;
-  event_loop* loop;
+  std::shared_ptr<event_loop* const> loop;
 };
 }  // namespace detail
 

@@ -33,7 +33,7 @@ T event_loop::run_until_complete(future<T> f) {
     event_loop* loop;
     ~leave_on_exit() { loop->leave(); }
   } guard{this};
-  run_until_done(*f.state(), f.state()->task());
+  run_until_done(*f.state());
   if constexpr (std::is_void_v<T>) f.result();
   else return f.state()->take();
 }

@@ -57,7 +57,7 @@ class future_state_base : public pooled {
     return true;
   }
   /// The task behind this future, if it is a task's, and its name.
-  virtual task_context* task() noexcept { return nullptr; }
+  virtual task_context* task() const noexcept { return nullptr; }
   [[nodiscard]] virtual std::string task_name() const { return {}; }
 
   void set_exception(std::exception_ptr e) {

@@ -61,7 +61,7 @@ class task_state final : public future_state<T>, public task_context {
     if (this->done()) return false;
     return request_cancel();
   }
-  task_context* task() noexcept override { return this; }
+  task_context* task() const noexcept override { return const_cast<task_state*>(this); }
 
   [[nodiscard]] std::string task_name() const override { return name(); }
   [[nodiscard]] std::string name() const {

@@ -1,0 +1,402 @@
+// Tests for aio/task.hpp: results (T, T&, void, move-only), exception
+// propagation, single-await ownership, laziness and frame lifetime, and the
+// constant-stack guarantee of long chains of awaits.
+#include <aio/task.hpp>
+
+#include "support/catch.hpp"
+#include "support/run_test.hpp"
+
+#include <aio/event_loop.hpp>
+#include <aio/exceptions.hpp>
+#include <aio/tasks.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+using namespace std::chrono_literals;
+using aio::test::counted;
+using aio::test::now_seconds;
+
+// --- static checks -----------------------------------------------------------
+
+template <class T>
+using await_result_t = decltype(std::declval<typename aio::task<T>::awaiter&>().await_resume());
+
+static_assert(std::is_same_v<aio::task<>, aio::task<void>>);
+static_assert(!std::is_copy_constructible_v<aio::task<int>>, "task is move-only");
+static_assert(!std::is_copy_assignable_v<aio::task<int>>, "task is move-only");
+static_assert(std::is_nothrow_move_constructible_v<aio::task<int>>);
+static_assert(std::is_nothrow_move_assignable_v<aio::task<int>>);
+static_assert(std::is_nothrow_default_constructible_v<aio::task<int>>);
+static_assert(!std::is_convertible_v<aio::task<int>, bool>, "operator bool is explicit");
+static_assert(std::is_same_v<aio::task<int>::value_type, int>);
+static_assert(std::is_same_v<aio::task<int&>::value_type, int&>);
+static_assert(std::is_same_v<await_result_t<int>, int>);
+static_assert(std::is_same_v<await_result_t<int&>, int&>);
+static_assert(std::is_same_v<await_result_t<void>, void>);
+static_assert(std::is_same_v<await_result_t<std::unique_ptr<int>>, std::unique_ptr<int>>);
+static_assert(std::is_same_v<decltype(aio::test::run_test(std::declval<aio::task<int>>())), int>);
+static_assert(std::is_base_of_v<std::logic_error, aio::invalid_state_error>);
+
+namespace {
+
+// --- coroutines under test (free functions, parameters by value) -------------
+
+aio::task<int> answer() { co_return 42; }
+
+aio::task<int> answer_after_sleep() {
+  co_await aio::sleep(1s);
+  co_return 43;
+}
+
+aio::task<void> set_flag(int* flag, int value) {
+  *flag = value;
+  co_return;
+}
+
+aio::task<void> set_flag_after_sleep(int* flag, int value) {
+  co_await aio::sleep(2s);
+  *flag = value;
+}
+
+aio::task<int&> pick(int* a, int* b, bool first) {
+  if (first) co_return *a;
+  co_return *b;
+}
+
+aio::task<int&> pick_after_sleep(int* a, int* b, bool first) {
+  co_await aio::sleep(500ms);
+  co_return co_await pick(a, b, first);
+}
+
+aio::task<std::string> value_results() {
+  std::string log;
+  log += std::to_string(co_await answer()) + ",";
+  log += std::to_string(co_await answer_after_sleep()) + ",";
+  int flag = 0;
+  co_await set_flag(&flag, 7);
+  log += std::to_string(flag) + ",";
+  co_await set_flag_after_sleep(&flag, 8);
+  log += std::to_string(flag) + "@" + std::to_string(now_seconds());
+  co_return log;
+}
+
+aio::task<int> reference_results() {
+  int x = 1;
+  int y = 2;
+  int& rx = co_await pick(&x, &y, true);
+  int& ry = co_await pick_after_sleep(&x, &y, false);
+  CHECK(&rx == &x);
+  CHECK(&ry == &y);
+  rx = 10;  // writes through the reference land in the original objects
+  ry = 20;
+  co_return x + y;
+}
+
+// Exceptions ------------------------------------------------------------------
+
+struct coded_error : std::runtime_error {
+  explicit coded_error(int c) : std::runtime_error("coded_error " + std::to_string(c)), code(c) {}
+  int code;
+};
+
+aio::task<int> thrower(int code, bool suspend_first) {
+  if (suspend_first) co_await aio::sleep(1s);
+  throw coded_error(code);
+  co_return 0;  // NOLINT: unreachable, keeps this a coroutine returning int
+}
+
+aio::task<int> middle(int code, bool suspend_first, int* reached_after) {
+  try {
+    int v = co_await thrower(code, suspend_first);
+    *reached_after = 1;  // must never run
+    co_return v;
+  } catch (const std::logic_error&) {
+    *reached_after = 2;  // wrong handler: coded_error is a runtime_error
+  }
+  co_return -1;
+}
+
+aio::task<int> outer(int code, bool suspend_first, int* reached_after) {
+  int v = co_await middle(code, suspend_first, reached_after);
+  *reached_after = 3;  // must never run either
+  co_return v;
+}
+
+aio::task<std::string> catches_in_the_middle(bool suspend_first) {
+  int reached = 0;
+  std::string out;
+  try {
+    co_await outer(5, suspend_first, &reached);
+  } catch (const coded_error& e) {
+    out = "caught " + std::to_string(e.code);
+  }
+  out += " reached=" + std::to_string(reached) + " t=" + std::to_string(now_seconds());
+  co_return out;
+}
+
+// Move-only results -----------------------------------------------------------
+
+aio::task<std::unique_ptr<int>> make_box(int v) { co_return std::make_unique<int>(v); }
+
+aio::task<std::unique_ptr<int>> make_box_after_sleep(int v) {
+  co_await aio::sleep(1s);
+  auto inner = co_await make_box(v * 2);
+  co_return inner;
+}
+
+aio::task<int> unbox_both() {
+  std::unique_ptr<int> a = co_await make_box(3);
+  std::unique_ptr<int> b = co_await make_box_after_sleep(4);
+  REQUIRE(a);
+  REQUIRE(b);
+  co_return *a * 100 + *b;
+}
+
+// Ownership: one await per task ------------------------------------------------
+
+aio::task<std::string> await_moved_from() {
+  aio::task<int> t = answer();
+  aio::task<int> moved = std::move(t);
+  std::string message;
+  try {
+    co_await t;  // moved-from: throws in the awaiting coroutine, no crash
+  } catch (const aio::invalid_state_error& e) {
+    message = e.what();
+  }
+  int v = co_await moved;  // the task it was moved to is intact
+  CHECK(v == 42);
+  co_return message;
+}
+
+aio::task<std::string> await_default_constructed() {
+  aio::task<void> t;
+  try {
+    co_await t;
+  } catch (const aio::invalid_state_error& e) {
+    co_return e.what();
+  }
+  co_return "no exception";
+}
+
+aio::task<std::string> await_lvalue_twice() {
+  aio::task<int> t = answer_after_sleep();
+  CHECK(t.valid());
+  int v = co_await t;  // an lvalue task is consumed by the await
+  CHECK(v == 43);
+  CHECK_FALSE(t.valid());
+  CHECK_FALSE(static_cast<bool>(t));
+  try {
+    co_await t;
+  } catch (const aio::invalid_state_error& e) {
+    co_return e.what();
+  }
+  co_return "no exception";
+}
+
+// Laziness and lifetime -----------------------------------------------------------
+
+aio::task<void> never_awaited(int* ran, counted parameter) {
+  *ran = 1;
+  counted local{parameter.value + 1};
+  co_return;
+}
+
+aio::task<int> holds_counted(int v) {
+  counted local{v};
+  co_await aio::sleep(1s);
+  co_return local.value;
+}
+
+aio::task<int> drop_unawaited_tasks(int* ran) {
+  {
+    aio::task<void> t = never_awaited(ran, counted{1});
+    co_await aio::sleep(1s);  // the loop runs; the task still does not
+    CHECK(*ran == 0);
+    CHECK(counted::alive == 1);  // only the parameter copy inside the frame
+  }
+  CHECK(counted::alive == 0);
+  int v = co_await holds_counted(9);
+  CHECK(counted::alive == 0);
+  co_return v;
+}
+
+// Deep chains --------------------------------------------------------------------
+
+aio::task<std::int64_t> identity(int i) { co_return i; }
+
+aio::task<std::int64_t> million_sequential_awaits() {
+  std::int64_t sum = 0;
+  for (int i = 0; i < 1'000'000; ++i) sum += co_await identity(i);
+  co_return sum;
+}
+
+aio::task<int> recurse(int depth, bool sleep_at_leaf) {
+  if (depth == 0) {
+    if (sleep_at_leaf) co_await aio::sleep(1s);
+    co_return 0;
+  }
+  int below = co_await recurse(depth - 1, sleep_at_leaf);
+  co_return below + 1;
+}
+
+aio::task<int> sleepy_identity(int i) {
+  co_await aio::sleep(1ms);
+  co_return i;
+}
+
+aio::task<int> immediate_identity(int i) { co_return i; }
+
+aio::task<int> yielding_identity(int i) {
+  co_await aio::yield();
+  co_return i;
+}
+
+// i % 3 == 0 sleeps 1 ms, i % 3 == 1 finishes at once, i % 3 == 2 yields.
+aio::task<std::int64_t> mixed_children(std::vector<int>* order, double* elapsed) {
+  std::int64_t sum = 0;
+  for (int i = 0; i < 100; ++i) {
+    aio::task<int> child = (i % 3 == 0) ? sleepy_identity(i) : (i % 3 == 1 ? immediate_identity(i) : yielding_identity(i));
+    int v = co_await std::move(child);
+    order->push_back(v);
+    sum += v;
+  }
+  *elapsed = now_seconds();
+  co_return sum;
+}
+
+}  // namespace
+
+// --- results -------------------------------------------------------------------
+
+TEST_CASE("task: value and void results, with and without suspending", "[task]") {
+  CHECK(aio::test::run_test(answer()) == 42);
+  CHECK(aio::test::run_test(answer_after_sleep()) == 43);
+  int flag = 0;
+  aio::test::run_test(set_flag(&flag, 5));
+  CHECK(flag == 5);
+  CHECK(aio::test::run_test(value_results()) == "42,43,7,8@3.000000");
+}
+
+TEST_CASE("task<T&> returns a reference to the original object", "[task]") {
+  CHECK(aio::test::run_test(reference_results()) == 30);
+
+  int x = 1;
+  int y = 2;
+  int& r = aio::test::run_test(pick_after_sleep(&x, &y, true));
+  CHECK(&r == &x);
+}
+
+TEST_CASE("task: exceptions propagate through nested awaits", "[task]") {
+  SECTION("thrown without suspending") {
+    CHECK(aio::test::run_test(catches_in_the_middle(false)) == "caught 5 reached=0 t=0.000000");
+  }
+  SECTION("thrown after a suspension") {
+    CHECK(aio::test::run_test(catches_in_the_middle(true)) == "caught 5 reached=0 t=1.000000");
+  }
+  SECTION("out of aio::run, with its type and payload") {
+    int reached = 0;
+    try {
+      aio::test::run_test(outer(17, true, &reached));
+      FAIL("no exception");
+    } catch (const coded_error& e) {
+      CHECK(e.code == 17);
+      CHECK(std::string(e.what()) == "coded_error 17");
+    }
+    CHECK(reached == 0);
+  }
+}
+
+TEST_CASE("task: move-only result type", "[task]") {
+  CHECK(aio::test::run_test(unbox_both()) == 308);
+  std::unique_ptr<int> p = aio::test::run_test(make_box_after_sleep(21));
+  REQUIRE(p);
+  CHECK(*p == 42);
+}
+
+// --- ownership -------------------------------------------------------------------
+
+TEST_CASE("task: awaiting a moved-from task throws invalid_state_error", "[task]") {
+  const std::string message = aio::test::run_test(await_moved_from());
+  CHECK_THAT(message, Catch::Matchers::Contains("moved from"));
+  CHECK_THAT(message, Catch::Matchers::Contains("awaited once"));
+  CHECK_THAT(message, Catch::Matchers::Contains("create_task"));
+
+  CHECK_THAT(aio::test::run_test(await_default_constructed()), Catch::Matchers::Contains("moved from"));
+}
+
+TEST_CASE("task: awaiting an lvalue task consumes it", "[task]") {
+  CHECK_THAT(aio::test::run_test(await_lvalue_twice()), Catch::Matchers::Contains("already awaited"));
+}
+
+TEST_CASE("task: a moved-from task is rejected by run and create_task", "[task]") {
+  aio::task<int> t = answer();
+  aio::task<int> moved = std::move(t);
+  CHECK_FALSE(t.valid());
+  CHECK(moved.valid());
+  CHECK_THROWS_AS(aio::test::run_test(std::move(t)), aio::invalid_state_error);
+  CHECK(aio::test::run_test(std::move(moved)) == 42);
+}
+
+// --- laziness and lifetime ---------------------------------------------------------
+
+TEST_CASE("task: lazy; a task never awaited never runs, and dropping it frees its frame", "[task]") {
+  counted::reset();
+  int ran = 0;
+  {
+    aio::task<void> t = never_awaited(&ran, counted{3});
+    CHECK(t.valid());
+    CHECK(ran == 0);
+    CHECK(counted::alive == 1);        // the frame's copy of the parameter
+    CHECK(counted::constructed == 2);  // the argument and its copy in the frame
+  }
+  CHECK(ran == 0);
+  CHECK(counted::alive == 0);
+  CHECK(counted::constructed == 2);  // the body's local was never constructed
+
+  SECTION("inside a running loop too") {
+    counted::reset();
+    CHECK(aio::test::run_test(drop_unawaited_tasks(&ran)) == 9);
+    CHECK(ran == 0);
+    CHECK(counted::alive == 0);
+  }
+  SECTION("move-assigning over a task destroys the old frame") {
+    counted::reset();
+    aio::task<void> a = never_awaited(&ran, counted{1});
+    aio::task<void> b = never_awaited(&ran, counted{2});
+    CHECK(counted::alive == 2);
+    a = std::move(b);
+    CHECK(counted::alive == 1);
+    CHECK(a.valid());
+    CHECK_FALSE(b.valid());
+    aio::test::run_test(std::move(a));
+    CHECK(ran == 1);
+    CHECK(counted::alive == 0);
+  }
+}
+
+// --- deep chains -----------------------------------------------------------------
+
+TEST_CASE("task: a million sequential awaits use constant stack", "[task]") {
+  CHECK(aio::test::run_test(million_sequential_awaits()) == std::int64_t{999'999} * 1'000'000 / 2);
+}
+
+TEST_CASE("task: deep but bounded recursion", "[task]") {
+  CHECK(aio::test::run_test(recurse(1000, false)) == 1000);
+  CHECK(aio::test::run_test(recurse(1000, true)) == 1000);
+}
+
+TEST_CASE("task: children that suspend and children that do not, mixed in a loop", "[task]") {
+  std::vector<int> order;
+  double elapsed = -1;
+  CHECK(aio::test::run_test(mixed_children(&order, &elapsed)) == 4950);
+  CHECK(elapsed == Approx(0.034).margin(1e-9));  // 34 sleeping children of 1 ms each
+  REQUIRE(order.size() == 100);
+  for (int i = 0; i < 100; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
+}
