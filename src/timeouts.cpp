@@ -23,6 +23,7 @@ void timeout_scope::arm() {
 
 void timeout_scope::disarm() noexcept {
   if (ctx_ != nullptr) ctx_->loop->remove_timer(timer_);
+  expiry_.cancel();
 }
 
 void timeout_scope::reschedule(std::optional<time_point> when) {
@@ -36,19 +37,28 @@ void timeout_scope::reschedule(std::optional<time_point> when) {
 }
 
 void timeout_scope::on_deadline(detail::timer_node* t) noexcept {
+  // Decide in the ready phase, once every timer due now has fired: the work's
+  // own timer may share this deadline and come later in the heap.
   auto* self = static_cast<deadline_timer*>(t)->scope;
-  detail::task_context* ctx = self->ctx_;
+  try {
+    self->expiry_ = self->ctx_->loop->call_soon([self] { self->expire(); });
+  } catch (...) {
+    self->expire();  // out of memory: decide now rather than never
+  }
+}
+
+void timeout_scope::expire() noexcept {
   // The work's wake-up is already queued: it finished (or got its result) in
   // this very iteration. Give it that iteration before cancelling, so a result
   // that arrives together with the deadline is returned, never dropped.
-  if (ctx->waiting_on == nullptr && !self->deferred_) {
-    self->deferred_ = true;
-    self->timer_.deadline = ctx->loop->now_ns() + 1;
-    ctx->loop->add_timer(self->timer_);
+  if (ctx_->waiting_on == nullptr && !deferred_) {
+    deferred_ = true;
+    timer_.deadline = ctx_->loop->now_ns() + 1;
+    ctx_->loop->add_timer(timer_);
     return;
   }
-  self->state_ = state::expiring;
-  ctx->request_cancel();
+  state_ = state::expiring;
+  ctx_->request_cancel();
 }
 
 bool timeout_scope::caused_timeout() noexcept {

@@ -76,6 +76,7 @@ class timeout_scope {
   /// On normal exit: balance our cancel request, if any.
   void exit_normally() noexcept;
   static void on_deadline(detail::timer_node* t) noexcept;
+  void expire() noexcept;
 
   std::optional<std::int64_t> relative_;
   std::optional<time_point> when_;
@@ -83,6 +84,7 @@ class timeout_scope {
   deadline_timer timer_{};
   std::uint32_t cancelling_at_enter_ = 0;
   state state_ = state::created;
+  callback_handle expiry_;  // the deadline's decision, queued behind the other due timers
   bool deferred_ = false;
 };
 

@@ -93,10 +93,11 @@ struct task_child final : task_context {
     if (root) root.destroy();  // the gather itself was destroyed (loop closing)
   }
 
-  void start(gather_core& g, std::size_t i, task<T>& t, event_loop& l) {
+  static void check_startable(const task<T>& t) {
     if (!t.valid())
-      throw invalid_state_error(
-          "aio::gather / when_any was given a moved-from or already-awaited task");
+      throw invalid_state_error("aio::gather / when_any was given a moved-from or already-awaited task");
+  }
+  void start(gather_core& g, std::size_t i, task<T>& t, event_loop& l) {
     parent = &g;
     index = i;
     loop = &l;
@@ -144,6 +145,7 @@ struct future_child final : future_waiter {
     if (fut.state()) future_state_base::remove_waiter(this);
   }
 
+  static void check_startable(const future<T>&) noexcept {}
   void start(gather_core& g, std::size_t i, const future<T>& f, event_loop&) {
     fut = f;
     parent = &g;
@@ -247,6 +249,9 @@ class gather_tuple_operation : gather_core {
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) {
     event_loop& l = *context_of(h)->loop;
+    // Every argument is checked before any child starts: a child already on
+    // the ready queue would outlive the frame the exception unwinds.
+    std::apply([](const auto&... a) { (child_t<A>::check_startable(a), ...); }, args_);
     // A fold over the pack starts the children in argument order (a function
     // argument list would not: g++ evaluates it right to left).
     start_all(l, std::index_sequence_for<A...>{});
@@ -331,6 +336,7 @@ class gather_vector_operation : gather_core {
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) {
     event_loop& l = *context_of(h)->loop;
+    for (const auto& a : args_) child::check_startable(a);  // before any child starts (see above)
     for (std::size_t i = 0; i < args_.size(); ++i) children_[i].start(*this, i, args_[i], l);
     if (decided != none) stop_all(this, false);
     return suspend_until_done(h);
