@@ -6,6 +6,13 @@
 #include <aio/event_loop.hpp>
 #include <aio/exceptions.hpp>
 #include <aio/future.hpp>
+#include <aio/generator.hpp>
+#include <aio/locks.hpp>
+#include <aio/queues.hpp>
+#include <aio/streams.hpp>
+#include <aio/subprocess.hpp>
 #include <aio/task.hpp>
+#include <aio/task_group.hpp>
 #include <aio/tasks.hpp>
+#include <aio/threads.hpp>
 #include <aio/timeouts.hpp>

@@ -224,3 +224,4 @@ template <class T>
 }
 
 }  // namespace aio
+#include <aio/detail/as_completed.hpp>
