@@ -26,6 +26,13 @@ class sleep_operation : waiting_task, timer_node {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) {
     event_loop& loop = *context_of(h)->loop;
+    if (relative_ && amount_ <= 0) {
+      // sleep(0) is asyncio's bare yield: no timer, just the back of the queue.
+      // Not waiting on anything, so a cancel meanwhile is delivered on resume.
+      context = context_of(h);
+      loop.schedule(h);
+      return;
+    }
     deadline = relative_ ? loop.now_ns() + amount_ : amount_;
     expire = &on_expire;
     loop.add_timer(*this);
