@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <typeinfo>
 #include <sstream>
 
 namespace aio {
@@ -61,6 +62,12 @@ std::int64_t steady_ns() noexcept {
 void task_context::throw_cancelled() { throw cancelled_error{}; }
 
 bool is_cancellation(const std::exception_ptr& e) noexcept {
+#if defined(__GLIBCXX__)
+  // Every cancelled task comes through here: asking libstdc++ for the type
+  // costs nothing, where a rethrow costs a second unwind (~1 us).
+  // cancelled_error is final, so the exact type decides.
+  if (const std::type_info* t = e.__cxa_exception_type()) return *t == typeid(cancelled_error);
+#endif
   try {
     std::rethrow_exception(e);
   } catch (const cancelled_error&) {

@@ -12,7 +12,8 @@ namespace aio {
 
 /// asyncio.CancelledError. Thrown from the await at which a task was suspended
 /// when it was cancelled. Catch it to clean up, then rethrow (`throw;`).
-class cancelled_error {
+/// Final, so that recognising a cancellation is a type comparison.
+class cancelled_error final {
  public:
   [[nodiscard]] const char* what() const noexcept { return "aio::cancelled_error: the task was cancelled"; }
 };

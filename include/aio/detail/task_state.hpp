@@ -6,6 +6,7 @@
 #include <aio/detail/task_context.hpp>
 #include <aio/task.hpp>
 
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -46,7 +47,7 @@ class task_state final : public future_state<T>, public task_context {
  public:
   task_state(event_loop& loop, std::coroutine_handle<task_promise<T>> h, std::string name,
              std::uint64_t id) noexcept
-      : name_(std::move(name)), id_(id) {
+      : name_(name.empty() ? nullptr : std::make_unique<std::string>(std::move(name))), id_(id) {
     this->loop = &loop;
     this->root = h;
     this->finished = &task_state::on_finished;
@@ -65,9 +66,9 @@ class task_state final : public future_state<T>, public task_context {
 
   [[nodiscard]] std::string task_name() const override { return name(); }
   [[nodiscard]] std::string name() const {
-    return name_.empty() ? "Task-" + std::to_string(id_) : name_;
+    return name_ ? *name_ : "Task-" + std::to_string(id_);
   }
-  void set_name(std::string n) { name_ = std::move(n); }
+  void set_name(std::string n) { name_ = std::make_unique<std::string>(std::move(n)); }
 
   // take_root_result's sink
   template <class... A>
@@ -86,7 +87,7 @@ class task_state final : public future_state<T>, public task_context {
     self->release();  // the loop's reference, held while the task was pending
   }
 
-  std::string name_;
+  std::unique_ptr<std::string> name_;  // only when given: most tasks keep "Task-<id>"
   std::uint64_t id_;
 };
 
