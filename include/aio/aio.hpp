@@ -5,6 +5,7 @@
 #include <aio/cancellation.hpp>
 #include <aio/event_loop.hpp>
 #include <aio/exceptions.hpp>
+#include <aio/files.hpp>
 #include <aio/future.hpp>
 #include <aio/generator.hpp>
 #include <aio/locks.hpp>

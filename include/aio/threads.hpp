@@ -56,11 +56,13 @@ future<std::invoke_result_t<F&>> event_loop::run_in_executor(thread_pool& pool, 
   future<R> result;
   add_external_work();  // the loop waits for the job rather than report a deadlock
   event_loop* l = this;
-  auto* state = result.state();
-  state->add_ref();  // the job's reference, released on the loop thread
-  pool.submit([l, state, fn = std::move(f)]() mutable {
+  // The job carries its own handle to the future, moved (never copied) from
+  // thread to thread, so the non-atomic count is only touched on the loop
+  // thread; and if the loop closes before the completion runs, destroying the
+  // queued completion still releases it.
+  pool.submit([l, keep = result, fn = std::move(f)]() mutable {
     // On the worker: compute, then hand the outcome to the loop thread.
-    auto outcome = std::make_shared<aio::outcome<R>>();
+    auto outcome = std::make_unique<aio::outcome<R>>();
     try {
       if constexpr (std::is_void_v<R>) {
         fn();
@@ -71,14 +73,13 @@ future<std::invoke_result_t<F&>> event_loop::run_in_executor(thread_pool& pool, 
     } catch (...) {
       outcome->store_error(std::current_exception());
     }
-    l->call_soon_threadsafe([l, state, outcome] {
+    l->call_soon_threadsafe([l, keep = std::move(keep), outcome = std::move(outcome)]() mutable {
       l->remove_external_work();
-      if (!state->done()) {  // not cancelled meanwhile
-        if (outcome->has_exception()) state->set_exception(outcome->exception());
-        else if constexpr (std::is_void_v<R>) state->set_value();
-        else state->set_value(std::move(*outcome).value());
+      if (!keep.done()) {  // not cancelled meanwhile
+        if (outcome->has_exception()) keep.set_exception(outcome->exception());
+        else if constexpr (std::is_void_v<R>) keep.set_result();
+        else keep.set_result(std::move(*outcome).value());
       }
-      state->release();
     });
   });
   return result;
