@@ -1,6 +1,7 @@
 #include <aio/event_loop.hpp>
 
 #include <aio/future.hpp>
+#include <aio/log.hpp>
 #include <aio/threads.hpp>
 
 #include <algorithm>
@@ -33,11 +34,11 @@ struct callback_node : timer_node {
       try {
         self->fn();
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "aio: exception in callback: %s\n", e.what());
+        log(std::string("aio: exception in callback: ") + e.what());
       } catch (const cancelled_error&) {
-        std::fprintf(stderr, "aio: cancelled_error escaped a callback\n");
+        log("aio: cancelled_error escaped a callback");
       } catch (...) {
-        std::fprintf(stderr, "aio: unknown exception in callback\n");
+        log("aio: unknown exception in callback");
       }
     }
     self->fn.reset();
@@ -317,10 +318,8 @@ void event_loop::close() {
   while (!tasks_.empty()) {
     detail::task_context* t = tasks_.front();
     const std::string name = t->name ? t->name(t) : std::string("?");
-    std::fprintf(stderr,
-                 "aio: event loop closed while task '%s' was still pending; it is destroyed. Await or cancel "
-                 "your tasks before the loop closes.\n",
-                 name.c_str());
+    log("aio: event loop closed while task '" + name +
+        "' was still pending; it is destroyed. Await or cancel your tasks before the loop closes.");
     t->finished(t, t->root, true);  // frame destroyed, future cancelled, untracked, loop ref dropped
   }
   while (!ready_.empty()) {

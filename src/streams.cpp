@@ -2,6 +2,7 @@
 
 #include <aio/event_loop.hpp>
 #include <aio/future.hpp>
+#include <aio/log.hpp>
 #include <aio/tasks.hpp>
 #include <aio/threads.hpp>
 
@@ -332,7 +333,7 @@ task<void> run_connection(std::shared_ptr<detail::server_state> st, stream_reade
   } catch (const cancelled_error&) {
     // The server is shutting down: not an error.
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "aio: unhandled exception in a connection handler: %s\n", e.what());
+    log(std::string("aio: unhandled exception in a connection handler: ") + e.what());
   }
   // Like a StreamWriter collected by Python: queued data is sent, then closed.
   writer.close();
@@ -353,8 +354,7 @@ task<void> accept_loop(std::shared_ptr<detail::server_state> st, detail::server_
       }
       if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
       // Out of descriptors or memory: back off instead of spinning, as asyncio does.
-      std::fprintf(stderr, "aio: accept() on %s failed: %s; retrying in 1 s\n", l->where.to_string().c_str(),
-                   std::strerror(err));
+      log("aio: accept() on " + l->where.to_string() + " failed: " + std::strerror(err) + "; retrying in 1 s");
       co_await sleep(std::chrono::seconds(1));
       continue;
     }

@@ -1,5 +1,7 @@
 #include <aio/task_group.hpp>
 
+#include <aio/log.hpp>
+
 #include <cstdio>
 
 namespace aio {
@@ -33,10 +35,9 @@ task_group::~task_group() {
   // it instead and say so.)
   const bool closing = !parent_->loop->is_running();
   if (!closing)
-    std::fprintf(stderr,
-                 "aio: task_group destroyed while %zu child task(s) were still running; they are cancelled. "
-                 "Await the group (with_task_group does) before it goes away.\n",
-                 pending_);
+    log("aio: task_group destroyed while " + std::to_string(pending_) +
+        " child task(s) were still running; they are cancelled. Await the group (with_task_group does) before "
+        "it goes away.");
   while (!children_.empty()) {
     auto* c = static_cast<child*>(children_.pop_front());
     detail::future_state_base::remove_waiter(c);

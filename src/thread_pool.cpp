@@ -1,5 +1,7 @@
 #include <aio/threads.hpp>
 
+#include <aio/log.hpp>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
@@ -31,7 +33,7 @@ struct thread_pool::impl {
       try {
         job();
       } catch (...) {
-        std::fprintf(stderr, "aio: exception escaped a thread_pool job; it is dropped\n");
+        log("aio: exception escaped a thread_pool job; it is dropped");
       }
     }
   }

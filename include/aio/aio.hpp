@@ -9,6 +9,7 @@
 #include <aio/future.hpp>
 #include <aio/generator.hpp>
 #include <aio/locks.hpp>
+#include <aio/log.hpp>
 #include <aio/queues.hpp>
 #include <aio/streams.hpp>
 #include <aio/subprocess.hpp>

@@ -34,6 +34,7 @@ class future_state_base : public pooled {
   future_state_base(const future_state_base&) = delete;
   future_state_base& operator=(const future_state_base&) = delete;
   virtual ~future_state_base() {
+    if (status_ == status::error && !retrieved_) report_unretrieved({});
     while (!waiters_.empty()) {
       auto* w = waiters_.pop_front();
       w->notify(w, true);
@@ -77,7 +78,7 @@ class future_state_base : public pooled {
   void throw_unless_value() const {
     switch (status_) {
       case status::value: return;
-      case status::error: std::rethrow_exception(error_);
+      case status::error: retrieved_ = true; std::rethrow_exception(error_);
       case status::cancelled: task_context::throw_cancelled();
       case status::pending: break;
     }
@@ -89,6 +90,7 @@ class future_state_base : public pooled {
       throw invalid_state_error(
           "aio::future::exception() called before the future is done: co_await the future, or check done() first");
     if (status_ == status::cancelled) task_context::throw_cancelled();
+    retrieved_ = true;
     return error_;
   }
 
@@ -121,6 +123,13 @@ class future_state_base : public pooled {
   intrusive_list<future_waiter> waiters_;
   std::uint32_t refs_ = 1;
   status status_ = status::pending;
+  mutable bool retrieved_ = false;  // the error was rethrown or read: no "never retrieved" report
+
+  /// asyncio's "Task exception was never retrieved", through aio::log. Called
+  /// by the most derived destructor that knows the name.
+  void report_unretrieved(const std::string& task_name) const noexcept;
+
+ private:
 };
 
 template <class T>

@@ -55,6 +55,14 @@ class task_state final : public future_state<T>, public task_context {
     h.promise().context_ = this;
   }
   ~task_state() override {
+    if (this->status_ == status::error && !this->retrieved_) {
+      try {
+        this->report_unretrieved(name());
+      } catch (...) {  // building the name ran out of memory: report without it
+        this->report_unretrieved({});
+      }
+      this->retrieved_ = true;
+    }
     if (root) root.destroy();  // only a task abandoned by close(): it never finished
   }
 
