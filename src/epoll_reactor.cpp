@@ -107,6 +107,7 @@ class epoll_reactor final : public reactor {
       inbox_.push_back(std::move(f));
       wake = !signalled_;
       signalled_ = true;
+      posted_.store(true, std::memory_order_release);
     }
     if (wake) {
       const std::uint64_t one = 1;
@@ -114,6 +115,8 @@ class epoll_reactor final : public reactor {
       [[maybe_unused]] auto ignored = ::write(wakefd_, &one, sizeof one);
     }
   }
+
+  bool has_posted() const noexcept override { return posted_.load(std::memory_order_acquire); }
 
   io_registration& foreign(int fd) override {
     auto& slot = foreign_[fd];
@@ -134,6 +137,7 @@ class epoll_reactor final : public reactor {
       std::lock_guard<std::mutex> lock(inbox_mutex_);
       batch.swap(inbox_);
       signalled_ = false;
+      posted_.store(false, std::memory_order_relaxed);
     }
     for (auto& f : batch) loop_.call_soon(std::move(f));
   }
@@ -145,6 +149,7 @@ class epoll_reactor final : public reactor {
   std::mutex inbox_mutex_;
   std::vector<callback> inbox_;
   bool signalled_ = false;
+  std::atomic<bool> posted_{false};
   std::unordered_map<int, std::unique_ptr<io_registration>> foreign_;
 };
 

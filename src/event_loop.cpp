@@ -219,7 +219,7 @@ void event_loop::run_until_done(const detail::future_state_base& target) {
 void event_loop::run_once(const detail::future_state_base* waiting_for) {
   // Something outside the loop's own queues (I/O, another thread) may still
   // deliver work.
-  const bool outside = external_work_ > 0;
+  const bool outside = external_work_ > 0 || reactor_->has_posted();
   if (ready_.empty()) {
     if (timers_.empty() && !outside) report_deadlock(waiting_for);
     const std::int64_t deadline = timers_.empty() ? -1 : timers_.top()->deadline;
@@ -289,6 +289,9 @@ void event_loop::cancel_all_tasks() noexcept {
   }
   try {
     while (pending_tasks_ > 0 && !stopping_) run_once(nullptr);
+    // What the last completions scheduled (done-callbacks: a gather's wake-up,
+    // run_coroutine_threadsafe's promise) still runs, as under asyncio.run.
+    for (int i = 0; i < 16 && !ready_.empty() && !stopping_; ++i) run_once(nullptr);
   } catch (const std::exception& e) {
     (void)e;  // a deadlock among the remaining tasks: close() reports them
   }

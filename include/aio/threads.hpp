@@ -54,7 +54,6 @@ template <class F>
 future<std::invoke_result_t<F&>> event_loop::run_in_executor(thread_pool& pool, F f) {
   using R = std::invoke_result_t<F&>;
   future<R> result;
-  add_external_work();  // the loop waits for the job rather than report a deadlock
   event_loop* l = this;
   // The job carries its own handle to the future, moved (never copied) from
   // thread to thread, so the non-atomic count is only touched on the loop
@@ -82,6 +81,9 @@ future<std::invoke_result_t<F&>> event_loop::run_in_executor(thread_pool& pool, 
       }
     });
   });
+  // Counted once the pool took the job (submit throws after shutdown); the
+  // completion cannot run before this, since it is posted to this thread.
+  add_external_work();  // the loop waits for the job rather than report a deadlock
   return result;
 }
 

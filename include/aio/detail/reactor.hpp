@@ -61,6 +61,9 @@ class reactor {
 
   /// Thread-safe: queues `f` to be scheduled on the loop, and wakes the loop.
   virtual void post(callback f) = 0;
+  /// Something was posted and not yet taken (a cheap check the loop makes
+  /// each iteration, so a busy loop still serves call_soon_threadsafe).
+  [[nodiscard]] virtual bool has_posted() const noexcept = 0;
 
   /// The registration of a foreign descriptor (aio::wait_readable), made on
   /// first use and kept (the number may be reused; see arm_one_shot).
