@@ -261,6 +261,12 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
   }
 }
 
+std::vector<std::string> event_loop::pending_task_names() const {
+  std::vector<std::string> names;
+  tasks_.for_each([&](const detail::task_context* t) { names.push_back(t->name ? t->name(t) : std::string("?")); });
+  return names;
+}
+
 void event_loop::report_deadlock(const detail::future_state_base* waiting_for) {
   std::ostringstream msg;
   msg << "aio: deadlock: nothing is ready, no timer is armed and no I/O or thread work is pending, so ";

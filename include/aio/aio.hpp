@@ -16,5 +16,6 @@
 #include <aio/task.hpp>
 #include <aio/task_group.hpp>
 #include <aio/tasks.hpp>
+#include <aio/testing.hpp>
 #include <aio/threads.hpp>
 #include <aio/timeouts.hpp>

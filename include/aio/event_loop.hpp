@@ -30,6 +30,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace aio {
 
@@ -190,6 +191,8 @@ class event_loop {
 
   /// Number of tasks made by create_task (or run) that have not finished.
   [[nodiscard]] std::size_t pending_tasks() const noexcept { return pending_tasks_; }
+  /// Their names, in creation order (what asyncio.all_tasks() would name).
+  [[nodiscard]] std::vector<std::string> pending_task_names() const;
 
   // --- Machinery for awaitables (not needed by applications) --------------
 
