@@ -89,6 +89,7 @@ class epoll_reactor final : public reactor {
       const bool failed = (ev.events & (EPOLLERR | EPOLLHUP)) != 0;
       if ((ev.events & (EPOLLIN | EPOLLRDHUP)) || failed) {
         r->readable = true;
+        if (ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) r->peer_closed = true;
         if (auto* w = std::exchange(r->reader, nullptr)) w->on_ready(w);
       }
       if ((ev.events & EPOLLOUT) || failed) {

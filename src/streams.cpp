@@ -170,8 +170,21 @@ task<std::pair<stream_reader, stream_writer>> connect_to(std::vector<address> ad
 
 // --- reading ---------------------------------------------------------------
 
+/// Holds the stream's single read slot for the duration of one read.
+class read_guard {
+ public:
+  explicit read_guard(stream_transport* t) : t_(t) { t_->begin_read(); }
+  read_guard(const read_guard&) = delete;
+  read_guard& operator=(const read_guard&) = delete;
+  ~read_guard() { t_->end_read(); }
+
+ private:
+  stream_transport* t_;
+};
+
 task<std::string> read_some(transport_ref t, std::ptrdiff_t n) {
   if (n == 0) co_return std::string{};
+  read_guard guard{t.get()};
   if (n < 0) {
     while (!t->eof_seen()) co_await stream_transport::fill(t.get());
     co_return t->take(t->buffered().size());
@@ -181,6 +194,7 @@ task<std::string> read_some(transport_ref t, std::ptrdiff_t n) {
 }
 
 task<std::string> read_exactly(transport_ref t, std::size_t n) {
+  read_guard guard{t.get()};
   while (t->buffered().size() < n) {
     if (t->eof_seen()) throw incomplete_read_error(t->take(t->buffered().size()), n);
     co_await stream_transport::fill(t.get());
@@ -191,6 +205,7 @@ task<std::string> read_exactly(transport_ref t, std::size_t n) {
 /// readuntil; with `partial_at_eof` (readline) the end of stream returns what is left.
 task<std::string> read_until(transport_ref t, std::string separator, bool partial_at_eof) {
   if (separator.empty()) throw value_error("aio::stream_reader::readuntil(): the separator must not be empty");
+  read_guard guard{t.get()};
   std::size_t searched = 0;  // no separator starts before this offset
   for (;;) {
     const std::string_view buf = t->buffered();

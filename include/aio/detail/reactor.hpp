@@ -39,6 +39,7 @@ struct io_registration {
   io_waiter* writer = nullptr;
   bool readable = false;  // an edge was seen since the last EAGAIN
   bool writable = false;
+  bool peer_closed = false;  // EPOLLRDHUP/EPOLLHUP seen: end of stream follows the buffered data
   bool registered = false;
   bool one_shot = false;  // a foreign descriptor
 };

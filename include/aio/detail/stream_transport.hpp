@@ -12,6 +12,7 @@
 #include <aio/detail/intrusive_list.hpp>
 #include <aio/detail/reactor.hpp>
 #include <aio/detail/waiting_task.hpp>
+#include <aio/exceptions.hpp>
 #include <aio/task.hpp>
 
 #include <cstddef>
@@ -54,6 +55,14 @@ class stream_transport {
   [[nodiscard]] bool at_eof() const noexcept { return eof_ && rpos_ == rbuf_.size(); }
   [[nodiscard]] bool eof_seen() const noexcept { return eof_; }
   [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
+  /// One read at a time, as asyncio's StreamReader enforces: a second reader
+  /// would take bytes the first is waiting to complete.
+  void begin_read() {
+    if (reading_)
+      throw invalid_state_error("aio::stream_reader: another coroutine is already reading from this stream");
+    reading_ = true;
+  }
+  void end_read() noexcept { reading_ = false; }
 
   // --- writing ---------------------------------------------------------
   void write(std::string_view data);
@@ -106,6 +115,7 @@ class stream_transport {
   int write_error_ = 0;
   kind kind_;
   bool eof_ = false;
+  bool reading_ = false;
   bool closing_ = false;
   bool closed_ = false;
   bool eof_after_flush_ = false;
