@@ -17,6 +17,9 @@
 // - memory_tasks takes bytes_per_task from its first repetition (the warm-up),
 //   the only one that starts without recycled frames and below the process's
 //   peak; its time is still the best of the 3 measured repetitions.
+// - tcp_echo also prints ops_per_s (round trips per second); its N is rounded
+//   to a multiple of its 50 connections (at least 50), and the line prints the
+//   N actually used.
 //
 // Adding a workload: write `aio::task<sample> NAME(long n)` below and add a row
 // to `workloads`.
@@ -24,6 +27,9 @@
 #include <aio/event_loop.hpp>
 #include <aio/exceptions.hpp>
 #include <aio/future.hpp>
+#include <aio/locks.hpp>
+#include <aio/queues.hpp>
+#include <aio/streams.hpp>
 #include <aio/task.hpp>
 #include <aio/tasks.hpp>
 
@@ -34,6 +40,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +49,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -134,6 +142,127 @@ aio::task<sample> sleep_timers(long n) {
   co_return sample{seconds_between(t0, t1), {}};
 }
 
+// --- queue_pingpong ------------------------------------------------------
+// One producer task puts 0..N-1 into a bounded queue (maxsize 1024), one
+// consumer task gets them, checking the order; both gathered. The producer
+// runs ahead until the queue is full, then the two alternate by hand-offs.
+
+aio::task<void> queue_producer(aio::queue<long>* q, long n) {
+  for (long i = 0; i < n; ++i) co_await q->put(i);
+}
+
+aio::task<long> queue_consumer(aio::queue<long>* q, long n) {
+  long sum = 0;
+  long out_of_order = 0;
+  for (long i = 0; i < n; ++i) {
+    const long v = co_await q->get();
+    out_of_order += v != i;
+    sum += v;
+  }
+  co_return out_of_order == 0 ? sum : -1;
+}
+
+aio::task<sample> queue_pingpong(long n) {
+  aio::queue<long> q{1024};
+  const auto t0 = steady::now();
+  aio::future<void> producing = aio::create_task(queue_producer(&q, n));
+  aio::future<long> consuming = aio::create_task(queue_consumer(&q, n));
+  auto both = aio::gather(producing, consuming);
+  const auto results = co_await std::move(both);
+  const auto t1 = steady::now();
+
+  check(std::get<1>(results) == n * (n - 1) / 2, "queue_pingpong: order and sum of the items");
+  check(q.empty(), "queue_pingpong: the queue is empty");
+  co_return sample{seconds_between(t0, t1), {}};
+}
+
+// --- semaphore -----------------------------------------------------------
+// N tasks each take one of 16 permits, yield to the loop once while holding
+// it (sleep(0)), and give it back (the permit's destructor); all gathered.
+
+aio::task<void> permit_holder(aio::semaphore* sem) {
+  auto permit = co_await sem->acquire();
+  co_await aio::sleep(std::chrono::seconds(0));
+}
+
+aio::task<sample> semaphore(long n) {
+  aio::semaphore sem{16};
+  const auto t0 = steady::now();
+  std::vector<aio::future<void>> futures;
+  futures.reserve(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) futures.push_back(aio::create_task(permit_holder(&sem)));
+  auto done = co_await aio::gather(std::move(futures));
+  const auto t1 = steady::now();
+
+  check(static_cast<long>(done.size()) == n && sem.value() == 16, "semaphore: every task ran, every permit is back");
+  co_return sample{seconds_between(t0, t1), {}};
+}
+
+// --- tcp_echo ------------------------------------------------------------
+// An echo server (start_server on 127.0.0.1, port 0) and 50 client
+// connections on the same loop. The connections are opened first (not
+// measured); then each client does N/50 sequential round trips: write 64
+// bytes, read exactly 64 back, compare. The server's handler echoes whatever
+// read() returns. drain() is awaited only when write() could not send
+// everything at once (it never blocks on 64 bytes; asyncio twin: the same).
+
+constexpr long echo_connections = 50;
+constexpr std::size_t echo_message_size = 64;
+
+aio::task<void> echo_handler(aio::stream_reader reader, aio::stream_writer writer) {
+  for (;;) {
+    std::string data = co_await reader.read(64 * 1024);
+    if (data.empty()) break;  // the client closed its side
+    writer.write(data);
+    if (writer.buffer_size() > 0) co_await writer.drain();
+  }
+  writer.close();
+}
+
+aio::task<long> echo_client(aio::stream_reader reader, aio::stream_writer writer, long trips) {
+  const std::string message(echo_message_size, 'x');
+  long mismatches = 0;
+  for (long i = 0; i < trips; ++i) {
+    writer.write(message);
+    if (writer.buffer_size() > 0) co_await writer.drain();
+    const std::string reply = co_await reader.readexactly(echo_message_size);
+    mismatches += reply != message;
+  }
+  co_return mismatches;
+}
+
+using connection = std::pair<aio::stream_reader, aio::stream_writer>;
+
+aio::task<sample> tcp_echo(long n) {
+  auto starting = aio::start_server(&echo_handler, "127.0.0.1", 0);
+  aio::server server = co_await std::move(starting);
+  std::vector<connection> connections;
+  for (long c = 0; c < echo_connections; ++c) {
+    auto connecting = aio::open_connection("127.0.0.1", server.port());
+    connections.push_back(co_await std::move(connecting));
+  }
+  const long trips = n / echo_connections;
+
+  const auto t0 = steady::now();
+  std::vector<aio::future<long>> clients;
+  clients.reserve(connections.size());
+  for (auto& [reader, writer] : connections) clients.push_back(aio::create_task(echo_client(reader, writer, trips)));
+  auto mismatches = co_await aio::gather(std::move(clients));
+  const auto t1 = steady::now();
+
+  long bad = 0;
+  for (long m : mismatches) bad += m;
+  check(bad == 0, "tcp_echo: every reply equals its message");
+  for (auto& [reader, writer] : connections) {
+    writer.close();
+    co_await writer.wait_closed();
+  }
+  connections.clear();
+  server.close();
+  co_await server.wait_closed();
+  co_return sample{seconds_between(t0, t1), {}};
+}
+
 // --- cancel --------------------------------------------------------------
 // N tasks sleep 10 s; once all have started, each is cancelled, and all are
 // gathered settled (asyncio's return_exceptions=True).
@@ -196,14 +325,21 @@ struct workload {
   double fixed_seconds = 0;
   /// The first repetition reports memory (see the protocol at the top).
   bool measures_memory = false;
+  /// N is rounded to a multiple of this (at least one multiple): tcp_echo's connections.
+  long n_multiple = 1;
+  /// The line also gives ops_per_s (n / seconds).
+  bool reports_ops_per_s = false;
 };
 
 const workload workloads[] = {
     {"spawn_gather", 200'000, &spawn_gather},
     {"await_chain", 1'000'000, &await_chain},
     {"sleep_timers", 100'000, &sleep_timers, 0.01},
+    {"queue_pingpong", 1'000'000, &queue_pingpong},
+    {"semaphore", 200'000, &semaphore},
     {"cancel", 100'000, &cancel},
     {"memory_tasks", 1'000'000, &memory_tasks, 0, true},
+    {"tcp_echo", 100'000, &tcp_echo, 0, false, echo_connections, true},
 };
 
 const workload* find_workload(std::string_view name) {
@@ -220,14 +356,15 @@ struct options {
 };
 
 long n_for(const workload& w, const options& o) {
-  if (o.n) return *o.n;
-  return std::max(1L, std::lround(static_cast<double>(w.default_n) * o.scale));
+  const long n = o.n ? *o.n : std::max(1L, std::lround(static_cast<double>(w.default_n) * o.scale));
+  return std::max(w.n_multiple, n - n % w.n_multiple);
 }
 
 void print_result(const workload& w, long n, const sample& best, const std::optional<double>& bytes_per_task) {
   const double ns_per_op = (best.seconds - w.fixed_seconds) * 1e9 / static_cast<double>(n);
   std::printf(R"({"workload":"%s","n":%ld,"seconds":%.6f,"ns_per_op":%.2f,"peak_rss_kb":%ld)", w.name, n,
               best.seconds, ns_per_op, peak_rss_kb());
+  if (w.reports_ops_per_s) std::printf(R"(,"ops_per_s":%.0f)", static_cast<double>(n) / best.seconds);
   if (bytes_per_task) std::printf(R"(,"bytes_per_task":%.1f)", *bytes_per_task);
   std::printf("}\n");
   std::fflush(stdout);

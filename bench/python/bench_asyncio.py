@@ -18,6 +18,8 @@ Protocol (as in aio_bench):
   the only one that starts below the process's peak.
 - Python is slow: memory_tasks defaults to a smaller N here (PY_DEFAULT_N); the
   line always prints the n actually used, and says so in "note".
+- tcp_echo also prints ops_per_s (round trips per second); its N is rounded to
+  a multiple of its 50 connections (at least 50), as in aio_bench.
 
 Adding a workload: write `async def NAME(n) -> Sample` and add it to WORKLOADS.
 """
@@ -102,6 +104,110 @@ async def sleep_timers(n):
     return Sample(t1 - t0)
 
 
+# --- queue_pingpong ------------------------------------------------------
+
+async def queue_producer(q, n):
+    for i in range(n):
+        await q.put(i)
+
+
+async def queue_consumer(q, n):
+    total = 0
+    out_of_order = 0
+    for i in range(n):
+        v = await q.get()
+        if v != i:
+            out_of_order += 1
+        total += v
+    return total if out_of_order == 0 else -1
+
+
+async def queue_pingpong(n):
+    q = asyncio.Queue(maxsize=1024)
+    t0 = time.perf_counter()
+    producing = asyncio.create_task(queue_producer(q, n))
+    consuming = asyncio.create_task(queue_consumer(q, n))
+    _, total = await asyncio.gather(producing, consuming)
+    t1 = time.perf_counter()
+    check(total == n * (n - 1) // 2, "queue_pingpong: order and sum of the items")
+    check(q.empty(), "queue_pingpong: the queue is empty")
+    return Sample(t1 - t0)
+
+
+# --- semaphore -----------------------------------------------------------
+
+async def permit_holder(sem):
+    async with sem:
+        await asyncio.sleep(0)
+
+
+async def semaphore(n):
+    sem = asyncio.Semaphore(16)
+    t0 = time.perf_counter()
+    tasks = [asyncio.create_task(permit_holder(sem)) for _ in range(n)]
+    done = await asyncio.gather(*tasks)
+    t1 = time.perf_counter()
+    check(len(done) == n and sem._value == 16, "semaphore: every task ran, every permit is back")
+    return Sample(t1 - t0)
+
+
+# --- tcp_echo ------------------------------------------------------------
+# As in aio_bench: the 50 connections are opened first (not measured); each
+# client then does N/50 round trips (write 64 bytes, readexactly(64), compare).
+# The server echoes what read() returns. drain() is awaited only when the
+# transport could not send everything at once (as aio_bench does), which
+# spares Python a coroutine call per write.
+
+ECHO_CONNECTIONS = 50
+ECHO_MESSAGE_SIZE = 64
+
+
+async def echo_handler(reader, writer):
+    transport = writer.transport
+    while True:
+        data = await reader.read(64 * 1024)
+        if not data:
+            break
+        writer.write(data)
+        if transport.get_write_buffer_size() > 0:
+            await writer.drain()
+    writer.close()
+
+
+async def echo_client(reader, writer, trips):
+    message = b"x" * ECHO_MESSAGE_SIZE
+    transport = writer.transport
+    mismatches = 0
+    for _ in range(trips):
+        writer.write(message)
+        if transport.get_write_buffer_size() > 0:
+            await writer.drain()
+        reply = await reader.readexactly(ECHO_MESSAGE_SIZE)
+        if reply != message:
+            mismatches += 1
+    return mismatches
+
+
+async def tcp_echo(n):
+    server = await asyncio.start_server(echo_handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(ECHO_CONNECTIONS)]
+    trips = n // ECHO_CONNECTIONS
+
+    t0 = time.perf_counter()
+    clients = [asyncio.create_task(echo_client(r, w, trips)) for r, w in connections]
+    mismatches = await asyncio.gather(*clients)
+    t1 = time.perf_counter()
+
+    check(sum(mismatches) == 0, "tcp_echo: every reply equals its message")
+    for _, w in connections:
+        w.close()
+        await w.wait_closed()
+    server.close()
+    await server.wait_closed()
+    return Sample(t1 - t0)
+
+
 # --- cancel --------------------------------------------------------------
 
 async def long_sleeper(seconds):
@@ -152,30 +258,38 @@ async def memory_tasks(n):
 # --- the table of workloads ----------------------------------------------
 
 class Workload:
-    def __init__(self, name, default_n, body, fixed_seconds=0.0, measures_memory=False, py_default_n=None):
+    def __init__(self, name, default_n, body, fixed_seconds=0.0, measures_memory=False, py_default_n=None,
+                 n_multiple=1, reports_ops_per_s=False):
         self.name = name
         self.default_n = default_n          # WORKLOADS.md's N (what aio_bench uses)
         self.py_default_n = py_default_n    # a smaller default for Python, if any
         self.body = body
         self.fixed_seconds = fixed_seconds  # taken off before ns_per_op (sleep_timers: 10 ms)
         self.measures_memory = measures_memory
+        self.n_multiple = n_multiple        # N is rounded to a multiple of this (tcp_echo's connections)
+        self.reports_ops_per_s = reports_ops_per_s
 
 
 WORKLOADS = [
     Workload("spawn_gather", 200_000, spawn_gather),
     Workload("await_chain", 1_000_000, await_chain),
     Workload("sleep_timers", 100_000, sleep_timers, fixed_seconds=0.01),
+    Workload("queue_pingpong", 1_000_000, queue_pingpong),
+    Workload("semaphore", 200_000, semaphore),
     Workload("cancel", 100_000, cancel),
     Workload("memory_tasks", 1_000_000, memory_tasks, measures_memory=True, py_default_n=200_000),
+    Workload("tcp_echo", 100_000, tcp_echo, n_multiple=ECHO_CONNECTIONS, reports_ops_per_s=True),
 ]
 BY_NAME = {w.name: w for w in WORKLOADS}
 
 
 def n_for(w, args):
     if args.n is not None:
-        return args.n
-    base = w.py_default_n if w.py_default_n is not None else w.default_n
-    return max(1, round(base * args.scale))
+        n = args.n
+    else:
+        base = w.py_default_n if w.py_default_n is not None else w.default_n
+        n = max(1, round(base * args.scale))
+    return max(w.n_multiple, n - n % w.n_multiple)
 
 
 def loop_factory(name):
@@ -216,6 +330,8 @@ def run_in_process(w, n, args):
         ("ns_per_op", "%.2f" % ((best.seconds - w.fixed_seconds) * 1e9 / n)),
         ("peak_rss_kb", str(peak_rss_kb())),
     ]
+    if w.reports_ops_per_s:
+        fields.append(("ops_per_s", "%.0f" % (n / best.seconds)))
     if w.measures_memory:
         fields.append(("bytes_per_task", "%.1f" % first.bytes_per_task))
     if args.n is None and w.py_default_n is not None:
