@@ -135,27 +135,10 @@ void stream_transport::write(std::string_view data) {
     throw invalid_state_error("aio::stream_writer::write() after close(): the stream no longer accepts data");
   throw_if_write_failed();
   if (data.empty()) return;
-  const bool idle = wpos_ == wbuf_.size();
-  if (idle) {
+  if (wpos_ == wbuf_.size()) {
     // Nothing queued: try to send it all right now, without the poller.
-    std::size_t sent = 0;
-    while (sent < data.size()) {
-      const ssize_t n = kind_ == kind::socket
-                            ? ::send(reg_.fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT)
-                            : ::write(reg_.fd, data.data() + sent, data.size() - sent);
-      if (n > 0) {
-        sent += static_cast<std::size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        reg_.writable = false;
-        break;
-      }
-      fail_write(errno);  // reported by drain(), as asyncio does
-      return;
-    }
-    if (sent == data.size()) return;
+    const std::size_t sent = send_now(data);
+    if (sent == data.size() || write_error_ != 0) return;  // a failure is reported by drain(), as asyncio does
     wbuf_.assign(data.substr(sent));
     wpos_ = 0;
   } else {
@@ -168,23 +151,31 @@ void stream_transport::write(std::string_view data) {
   }
 }
 
-bool stream_transport::flush() noexcept {
-  while (wpos_ < wbuf_.size()) {
+std::size_t stream_transport::send_now(std::string_view data) noexcept {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
     const ssize_t n = kind_ == kind::socket
-                          ? ::send(reg_.fd, wbuf_.data() + wpos_, wbuf_.size() - wpos_, MSG_NOSIGNAL | MSG_DONTWAIT)
-                          : ::write(reg_.fd, wbuf_.data() + wpos_, wbuf_.size() - wpos_);
+                          ? ::send(reg_.fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT)
+                          : ::write(reg_.fd, data.data() + sent, data.size() - sent);
     if (n > 0) {
-      wpos_ += static_cast<std::size_t>(n);
+      sent += static_cast<std::size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      reg_.writable = false;
-      return false;
+      reg_.writable = false;  // the next writable edge resumes us
+      break;
     }
     fail_write(n < 0 ? errno : EPIPE);
-    return true;
+    break;
   }
+  return sent;
+}
+
+bool stream_transport::flush() noexcept {
+  wpos_ += send_now(std::string_view(wbuf_).substr(wpos_));
+  if (write_error_ != 0) return true;
+  if (wpos_ < wbuf_.size()) return false;
   wbuf_.clear();
   wpos_ = 0;
   return true;

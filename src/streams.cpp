@@ -129,6 +129,17 @@ task<std::vector<address>> resolve(std::string host, std::uint16_t port, bool pa
   co_return co_await to_thread(blocking);
 }
 
+address unix_address(const std::string& path) {
+  address a;
+  auto* un = reinterpret_cast<sockaddr_un*>(&a.storage);
+  if (path.size() >= sizeof un->sun_path)
+    throw std::system_error(ENAMETOOLONG, std::generic_category(), "aio: unix socket path too long: " + path);
+  un->sun_family = AF_UNIX;
+  std::memcpy(un->sun_path, path.c_str(), path.size() + 1);
+  a.length = sizeof(sockaddr_un);
+  return a;
+}
+
 int open_socket(int family) {
   const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "aio: socket()");
@@ -278,14 +289,7 @@ task<std::pair<stream_reader, stream_writer>> open_connection(std::string host, 
 }
 
 task<std::pair<stream_reader, stream_writer>> open_unix_connection(std::string path, std::size_t limit) {
-  address a;
-  auto* un = reinterpret_cast<sockaddr_un*>(&a.storage);
-  if (path.size() >= sizeof un->sun_path)
-    throw std::system_error(ENAMETOOLONG, std::generic_category(), "aio: unix socket path too long: " + path);
-  un->sun_family = AF_UNIX;
-  std::memcpy(un->sun_path, path.c_str(), path.size() + 1);
-  a.length = sizeof(sockaddr_un);
-  std::vector<address> addrs(1, a);  // g++ 12 rejects a braced temporary inside co_await
+  std::vector<address> addrs(1, unix_address(path));  // g++ 12 rejects a braced temporary inside co_await
   co_return co_await connect_to(std::move(addrs), path, limit, false);
 }
 
@@ -444,13 +448,7 @@ task<server> start_server(connection_handler handler, std::string host, std::uin
 
 task<server> start_unix_server(connection_handler handler, std::string path, int backlog, std::size_t limit) {
   auto st = new_server(std::move(handler), limit, false);
-  address a;
-  auto* un = reinterpret_cast<sockaddr_un*>(&a.storage);
-  if (path.size() >= sizeof un->sun_path)
-    throw std::system_error(ENAMETOOLONG, std::generic_category(), "aio: unix socket path too long: " + path);
-  un->sun_family = AF_UNIX;
-  std::memcpy(un->sun_path, path.c_str(), path.size() + 1);
-  a.length = sizeof(sockaddr_un);
+  const address a = unix_address(path);
   // A socket file left by an earlier run would make bind fail: replace it (asyncio does too).
   struct stat sb {};
   if (::stat(path.c_str(), &sb) == 0 && S_ISSOCK(sb.st_mode)) ::unlink(path.c_str());

@@ -92,6 +92,9 @@ class stream_transport {
   };
   class wait_state_operation;
 
+  /// Sends as much of `data` as the socket takes now; returns how much. On
+  /// EAGAIN clears the cached writability; on an error records it (fail_write).
+  std::size_t send_now(std::string_view data) noexcept;
   /// Sends what is queued; true when the queue is empty (or the connection failed).
   bool flush() noexcept;
   static void on_writable(io_waiter* w) noexcept;
