@@ -112,6 +112,7 @@ struct task_child final : task_context {
   void stop(bool /*futures_too*/) noexcept {
     if (!done) request_cancel();
   }
+  void drop() noexcept {}
   [[nodiscard]] child_status status() const noexcept {
     if (result.has_value()) return child_status::value;
     return result.cancelled() ? child_status::cancelled : child_status::error;
@@ -146,8 +147,10 @@ struct future_child final : future_waiter {
   }
 
   static void check_startable(const future<T>&) noexcept {}
-  void start(gather_core& g, std::size_t i, const future<T>& f, event_loop&) {
-    fut = f;
+  // Moved, not copied: the caller handed the futures over, and each count
+  // change is a visit to a state that has long left the cache.
+  void start(gather_core& g, std::size_t i, future<T>& f, event_loop&) {
+    fut = std::move(f);
     parent = &g;
     index = i;
     notify = &on_done;
@@ -162,6 +165,8 @@ struct future_child final : future_waiter {
     ++g.remaining;
     fut.state()->add_waiter(this);
   }
+  /// Lets go of the future once its value is taken, in the same visit.
+  void drop() noexcept { fut = future<T>{static_cast<future_state<T>*>(nullptr)}; }
   void stop(bool futures_too) noexcept {
     if (done) return;
     if (futures_too) {
@@ -347,7 +352,10 @@ class gather_vector_operation : gather_core {
     if (decided != none) (void)value_of(children_[decided]);
     std::vector<gathered_t<value>> out;
     out.reserve(args_.size());
-    for (std::size_t i = 0; i < args_.size(); ++i) out.push_back(value_of(children_[i]));
+    for (std::size_t i = 0; i < args_.size(); ++i) {
+      out.push_back(value_of(children_[i]));
+      children_[i].drop();
+    }
     return out;
   }
   std::vector<outcome<value>> outcomes() {
