@@ -1,0 +1,516 @@
+// The HTTP server: routing and error responses (app_state), and one task per
+// connection reading requests, answering them in order, and closing on
+// timeouts, errors and shutdown.
+//
+// A connection runs under one timeout_scope whose deadline moves with the
+// connection's phase: keep_alive_timeout while idle, request_timeout from a
+// request's first byte until it is complete (so a client trickling a byte at
+// a time cannot hold the connection: the deadline is per request, not per
+// read), none while the handler runs, request_timeout while a response waits
+// to be sent. One timer per connection, rescheduled, rather than one per read.
+#include <aio/http/server.hpp>
+
+#include <aio/cancellation.hpp>
+#include <aio/event_loop.hpp>
+#include <aio/exceptions.hpp>
+#include <aio/log.hpp>
+#include <aio/tasks.hpp>
+#include <aio/timeouts.hpp>
+
+#include <csignal>
+#include <ctime>
+#include <list>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+
+namespace aio::http {
+
+namespace detail {
+
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  for (;;) {
+    const std::size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+response error_response(int status, std::string_view detail) {
+  json body = json::object{{"detail", json(detail)}};
+  return response::json(body, status);
+}
+
+std::string type_name(const char* mangled) { return mangled; }
+
+task<response> ready(response r) { co_return r; }
+
+}  // namespace
+
+void app_state::add_route(std::string method, std::string pattern, erased_handler handler,
+                          std::vector<std::pair<std::type_index, const char*>> needs) {
+  if (pattern.empty() || pattern.front() != '/')
+    throw value_error("aio::http::app: route pattern \"" + pattern + "\" must start with '/'");
+  route r;
+  for (const std::string_view seg : split_path(pattern)) {
+    route_segment s;
+    if (!seg.empty() && seg.front() == '{') {
+      if (seg.size() < 3 || seg.back() != '}' || seg.find_first_of("{}/", 1) != seg.size() - 1)
+        throw value_error("aio::http::app: malformed parameter \"" + std::string(seg) + "\" in route \"" + pattern +
+                          "\" (write {name} as a whole segment)");
+      s.parameter = true;
+      s.text.assign(seg.substr(1, seg.size() - 2));
+    } else {
+      if (seg.find_first_of("{}") != std::string_view::npos)
+        throw value_error("aio::http::app: a parameter must be a whole segment in route \"" + pattern + "\"");
+      s.text.assign(seg);
+    }
+    r.segments.push_back(std::move(s));
+  }
+  r.method = std::move(method);
+  r.pattern = std::move(pattern);
+  r.handler = std::move(handler);
+  r.needs = std::move(needs);
+  routes.push_back(std::move(r));
+}
+
+task<std::shared_ptr<void>> app_state::resolve(std::type_index t, const char* name, request& req) const {
+  const auto it = providers.find(t);
+  if (it == providers.end())
+    throw std::logic_error("aio::http: no provider for the dependency type " + type_name(name) +
+                           ": register one with app.dependency(provider)");
+  return it->second(req);
+}
+
+void app_state::check_dependencies() const {
+  for (const route& r : routes)
+    for (const auto& [t, name] : r.needs)
+      if (!providers.contains(t))
+        throw invalid_state_error("aio::http: the handler of " + r.method + " " + r.pattern +
+                                  " takes a dependency of type " + type_name(name) +
+                                  " that has no provider: register one with app.dependency(provider)");
+}
+
+namespace {
+
+/// Runs the handler; turns what it throws into a response.
+task<response> run_handler(const app_state* app, const route* r, request& req) {
+  try {
+    auto t = r->handler(req, *app);
+    co_return co_await std::move(t);
+  } catch (const http_error& e) {
+    co_return error_response(e.status(), e.detail());
+  } catch (const std::exception& e) {
+    log("aio::http: exception in the handler of " + req.method + " " + req.path + " (" + r->pattern + "): " + e.what());
+  } catch (const cancelled_error&) {
+    throw;
+  } catch (...) {
+    log("aio::http: non-standard exception in the handler of " + req.method + " " + req.path + " (" + r->pattern + ")");
+  }
+  co_return error_response(500, "Internal Server Error");
+}
+
+}  // namespace
+
+task<response> app_state::handle(request& req) const {
+  const std::vector<std::string_view> segs = split_path(req.path);
+  const bool head = req.method == "HEAD";
+  const route* match = nullptr;
+  const route* get_match = nullptr;
+  std::string allow;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::vector<std::pair<std::string, std::string>> get_params;
+  for (const route& r : routes) {
+    if (r.segments.size() != segs.size()) continue;
+    std::vector<std::pair<std::string, std::string>> found;
+    bool ok = true;
+    for (std::size_t i = 0; i < segs.size() && ok; ++i) {
+      std::string decoded = percent_decode(segs[i]);
+      if (r.segments[i].parameter) {
+        if (decoded.empty()) ok = false;
+        else found.emplace_back(r.segments[i].text, std::move(decoded));
+      } else {
+        ok = decoded == r.segments[i].text;
+      }
+    }
+    if (!ok) continue;
+    if (r.method == req.method) {
+      match = &r;
+      params = std::move(found);
+      break;
+    }
+    if (head && r.method == "GET" && get_match == nullptr) {
+      get_match = &r;
+      get_params = std::move(found);
+    }
+    if (allow.find(r.method) == std::string::npos) {
+      if (!allow.empty()) allow += ", ";
+      allow += r.method;
+    }
+  }
+  if (match == nullptr && get_match != nullptr) {
+    match = get_match;
+    params = std::move(get_params);
+  }
+  if (match == nullptr) {
+    if (allow.empty()) return ready(error_response(404, "Not Found"));
+    response r = error_response(405, "Method Not Allowed");
+    r.headers.add("Allow", allow);
+    return ready(std::move(r));
+  }
+  req.set_path_params(std::move(params));
+  return run_handler(this, match, req);
+}
+
+// --- the server --------------------------------------------------------------
+
+struct connection_record {
+  cancellation_source cancel;
+  bool idle = false;  // nothing to answer: waiting for a request's first byte, or lingering
+};
+
+struct http_server_state {
+  std::shared_ptr<app_state> app;
+  server_options options;
+  aio::server listener;
+  std::list<connection_record> connections;
+  std::size_t background_running = 0;
+  cancellation_source background_cancel;
+  bool shutting_down = false;
+  future<void> stopped;  // shutdown() was called
+  future<void> drained;  // shutdown finished: no connection, no background task
+  callback_handle force_timer;
+  // The Date header, formatted once a second.
+  std::time_t date_second = -1;
+  std::string date_line;
+
+  const std::string& date() {
+    const std::time_t now = std::time(nullptr);
+    if (now != date_second) {
+      date_second = now;
+      std::tm tm{};
+      ::gmtime_r(&now, &tm);
+      char buf[64];
+      const std::size_t n = std::strftime(buf, sizeof buf, "Date: %a, %d %b %Y %H:%M:%S GMT\r\nServer: aio\r\n", &tm);
+      date_line.assign(buf, n);
+    }
+    return date_line;
+  }
+
+  void check_drained() {
+    if (shutting_down && connections.empty() && background_running == 0 && !drained.done()) {
+      force_timer.cancel();
+      drained.set_result();
+    }
+  }
+
+  void force_close() noexcept {
+    for (auto& c : connections) c.cancel.cancel();
+    background_cancel.cancel();
+  }
+};
+
+namespace {
+
+enum class phase : std::uint8_t { idle, receiving, handling, sending, lingering };
+
+struct connection {
+  std::shared_ptr<http_server_state> st;
+  stream_reader reader;
+  stream_writer writer;
+  connection_record* record;
+  timeout_scope* scope = nullptr;
+  phase ph = phase::idle;
+};
+
+void set_deadline(connection* c, std::optional<std::chrono::nanoseconds> after) {
+  if (after) c->scope->reschedule(get_running_loop().time() + *after);
+  else c->scope->reschedule(std::nullopt);
+}
+
+task<void> run_background(std::shared_ptr<http_server_state> st, std::vector<task<void>> tasks) {
+  // As Starlette runs BackgroundTasks: in order; a failure skips the rest.
+  try {
+    for (auto& t : tasks) {
+      auto cancellable = with_cancellation(std::move(t), st->background_cancel.token());
+      co_await std::move(cancellable);
+    }
+  } catch (const cancelled_error&) {
+    // Shutdown ran out of time, or the loop is finishing.
+  } catch (const std::exception& e) {
+    log(std::string("aio::http: a background task failed: ") + e.what());
+  } catch (...) {
+    log("aio::http: a background task failed with a non-standard exception");
+  }
+  --st->background_running;
+  st->check_drained();
+}
+
+void start_background(const std::shared_ptr<http_server_state>& st, std::vector<task<void>> tasks) {
+  ++st->background_running;  // counted now: a shutdown in between must wait for it
+  (void)create_task(run_background(st, std::move(tasks)), "http background tasks");
+}
+
+/// Sends `out` and waits for the socket to take it (back-pressure), under the
+/// request timeout.
+task<void> flush(connection* c, std::string& out) {
+  if (out.empty()) co_return;
+  c->writer.write(out);
+  out.clear();
+  if (c->writer.buffer_size() == 0) co_return;
+  const phase before = c->ph;
+  c->ph = phase::sending;
+  set_deadline(c, c->st->options.request_timeout);
+  co_await c->writer.drain();
+  c->ph = before;
+  if (before == phase::idle) set_deadline(c, c->st->options.keep_alive_timeout);
+  else if (before == phase::receiving) set_deadline(c, c->st->options.request_timeout);
+}
+
+/// After an error response: stop writing, read and drop what the client is
+/// still sending for a moment, then close — closing with unread data makes
+/// the kernel send a reset, which can destroy the response before the client
+/// reads it (nginx's lingering close).
+task<void> linger(connection* c) {
+  c->ph = phase::lingering;
+  c->record->idle = true;  // nothing left to answer: shutdown may close it at once
+  if (c->st->shutting_down) co_return;
+  c->writer.write_eof();
+  set_deadline(c, std::chrono::seconds(2));
+  std::size_t dropped = 0;
+  while (dropped < 1024 * 1024) {
+    std::string data = co_await c->reader.read(64 * 1024);
+    if (data.empty()) break;
+    dropped += data.size();
+  }
+}
+
+task<void> request_loop(connection* c) {
+  http_server_state& st = *c->st;
+  request_parser parser{st.options.limits};
+  std::string buf;
+  std::size_t pos = 0;
+  std::string out;
+  bool continue_sent = false;
+  for (;;) {
+    std::optional<http_error> malformed;
+    try {
+      if (pos < buf.size()) pos += parser.feed(std::string_view(buf).substr(pos));
+    } catch (const http_error& e) {
+      malformed = e;
+    }
+    if (malformed) {
+      const response r = error_response(malformed->status(), malformed->detail());
+      write_response(out, r, 1, false, false, st.date());
+      co_await flush(c, out);
+      co_await linger(c);
+      co_return;
+    }
+
+    if (parser.complete()) {
+      request req = parser.take();
+      continue_sent = false;
+      c->ph = phase::handling;
+      set_deadline(c, std::nullopt);
+      response resp = co_await st.app->handle(req);
+      const bool keep = req.keep_alive() && !st.shutting_down;
+      const bool head = req.method == "HEAD";
+      try {
+        write_response(out, resp, req.version_minor, keep, head, st.date());
+      } catch (const http_error& e) {
+        log("aio::http: invalid response from the handler of " + req.method + " " + req.path + ": " + e.detail());
+        write_response(out, error_response(500, "Internal Server Error"), req.version_minor, keep, head, st.date());
+      }
+      std::vector<task<void>> background = req.background_tasks().take();
+      // Pipelined requests already here are answered first and their
+      // responses sent together; otherwise send now.
+      if (!keep || !background.empty() || pos == buf.size()) co_await flush(c, out);
+      if (!background.empty()) start_background(c->st, std::move(background));
+      if (!keep) co_return;
+      c->ph = phase::idle;
+      set_deadline(c, st.options.keep_alive_timeout);
+      if (pos == buf.size()) {
+        buf.clear();
+        pos = 0;
+      }
+      continue;
+    }
+
+    // More bytes are needed.
+    co_await flush(c, out);
+    if (parser.head_complete() && parser.expects_continue() && !continue_sent) {
+      continue_sent = true;
+      std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await flush(c, interim);
+    }
+    if (!parser.started()) {
+      if (st.shutting_down) co_return;
+      c->record->idle = true;
+    } else if (c->ph == phase::idle) {
+      c->ph = phase::receiving;
+      set_deadline(c, st.options.request_timeout);
+    }
+    std::string data = co_await c->reader.read(64 * 1024);
+    c->record->idle = false;
+    if (data.empty()) co_return;  // the client closed (mid-request or not): nobody to answer
+    if (pos == buf.size()) {
+      buf = std::move(data);
+    } else {
+      buf.erase(0, pos);
+      buf += data;
+    }
+    pos = 0;
+  }
+}
+
+task<void> serve_connection(connection* c) {
+  auto scope = timeout_scope::at(get_running_loop().time() + c->st->options.keep_alive_timeout);
+  c->scope = &scope;
+  bool timed_out = false;
+  try {
+    auto loop = request_loop(c);
+    co_await scope.run(std::move(loop));
+  } catch (const timeout_error&) {
+    timed_out = true;
+  }
+  if (timed_out && c->ph == phase::receiving) {
+    // A request started and did not finish in time: say so, then close.
+    std::string out;
+    write_response(out, error_response(408, "Request Timeout"), 1, false, false, c->st->date());
+    c->writer.write(out);
+  }
+}
+
+task<void> handle_connection(std::shared_ptr<http_server_state> st, stream_reader reader, stream_writer writer) {
+  if (st->shutting_down) co_return;  // accepted just before the listener closed
+  st->connections.emplace_back();
+  const auto it = std::prev(st->connections.end());
+  connection c{st, reader, writer, &*it};
+  try {
+    auto body = serve_connection(&c);
+    auto cancellable = with_cancellation(std::move(body), it->cancel.token());
+    co_await std::move(cancellable);
+  } catch (const cancelled_error&) {
+    // Shutdown closed an idle connection, or ran out of time.
+  } catch (const std::system_error&) {
+    // The client went away (reset, broken pipe): nothing to answer.
+  } catch (const std::exception& e) {
+    log(std::string("aio::http: connection error: ") + e.what());
+  } catch (...) {
+    log("aio::http: non-standard exception on a connection");
+  }
+  st->connections.erase(it);
+  st->check_drained();
+  // aio::start_server closes the writer once we return.
+}
+
+task<void> wait_drained(std::shared_ptr<http_server_state> st) {
+  future<void> drained = st->drained;
+  co_await shield(drained);
+  co_await st->listener.wait_closed();
+}
+
+task<void> serve_until_stopped(server self, std::shared_ptr<http_server_state> st) {
+  bool cancelled = false;
+  try {
+    future<void> stopped = st->stopped;
+    co_await shield(stopped);
+  } catch (const cancelled_error&) {
+    cancelled = true;
+  }
+  self.shutdown();
+  co_await wait_drained(st);
+  if (cancelled) throw cancelled_error{};
+}
+
+}  // namespace
+
+}  // namespace detail
+
+app::app() : s_(std::make_shared<detail::app_state>()) {}
+
+std::uint16_t server::port() const {
+  if (!s_) throw invalid_state_error("aio::http::server::port(): not started");
+  return s_->listener.port();
+}
+std::vector<endpoint> server::sockets() const { return s_ ? s_->listener.sockets() : std::vector<endpoint>{}; }
+std::size_t server::connections() const noexcept { return s_ ? s_->connections.size() : 0; }
+std::size_t server::background_tasks_running() const noexcept { return s_ ? s_->background_running : 0; }
+
+void server::shutdown() {
+  if (!s_ || s_->shutting_down) return;
+  detail::http_server_state& st = *s_;
+  st.shutting_down = true;
+  st.listener.close();
+  for (auto& c : st.connections)
+    if (c.idle) c.cancel.cancel();
+  if (!st.stopped.done()) st.stopped.set_result();
+  std::weak_ptr<detail::http_server_state> weak = s_;
+  st.force_timer = get_running_loop().call_later(st.options.shutdown_timeout, [weak] {
+    if (auto locked = weak.lock()) {
+      log("aio::http: graceful shutdown timed out; cancelling " + std::to_string(locked->connections.size()) +
+          " connection(s) and " + std::to_string(locked->background_running) + " background task group(s)");
+      locked->force_close();
+    }
+  });
+  st.check_drained();
+}
+
+task<void> server::wait_closed() { return detail::wait_drained(s_); }
+
+task<void> server::serve_forever() {
+  if (!s_) throw invalid_state_error("aio::http::server::serve_forever(): not started");
+  return detail::serve_until_stopped(*this, s_);
+}
+
+namespace {
+task<void> connection_entry(std::weak_ptr<detail::http_server_state> weak, stream_reader r, stream_writer w) {
+  auto st = weak.lock();
+  if (!st) co_return;
+  co_await detail::handle_connection(std::move(st), std::move(r), std::move(w));
+}
+}  // namespace
+
+task<server> start_server(app application, std::string host, std::uint16_t port, server_options options) {
+  application.state()->check_dependencies();
+  auto st = std::make_shared<detail::http_server_state>();
+  st->app = application.state();
+  st->options = options;
+  // The listener holds the handler; a weak pointer keeps the state from
+  // owning itself through it.
+  std::weak_ptr<detail::http_server_state> weak = st;
+  connection_handler handler = [weak](stream_reader r, stream_writer w) { return connection_entry(weak, r, w); };
+  auto listening = aio::start_server(std::move(handler), std::move(host), port, options.backlog);
+  st->listener = co_await std::move(listening);
+  co_return server{st};
+}
+
+namespace {
+task<void> serve_with_signals(server srv) {
+  event_loop& loop = get_running_loop();
+  loop.add_signal_handler(SIGINT, [srv]() mutable { srv.shutdown(); });
+  loop.add_signal_handler(SIGTERM, [srv]() mutable { srv.shutdown(); });
+  struct remove_handlers {
+    event_loop& loop;
+    ~remove_handlers() {
+      loop.remove_signal_handler(SIGINT);
+      loop.remove_signal_handler(SIGTERM);
+    }
+  } guard{loop};
+  co_await srv.serve_forever();
+}
+}  // namespace
+
+task<void> serve(app application, std::string host, std::uint16_t port, server_options options) {
+  auto starting = start_server(std::move(application), std::move(host), port, options);
+  server srv = co_await std::move(starting);
+  co_await serve_with_signals(srv);
+}
+
+}  // namespace aio::http

@@ -1,0 +1,711 @@
+// Tests for aio/http/server.hpp. First the app alone (routing, path
+// parameters, 404/405, HEAD, errors to responses, dependencies, background
+// tasks) on a virtual-time loop with no network; then the server over real
+// loopback sockets: keep-alive, pipelining in order, Expect: 100-continue,
+// HTTP/1.0, malformed and oversized input (400/413/431, the connection
+// closed, the server still serving), idle and slow clients closed after their
+// timeouts (408), background tasks after the response, graceful shutdown (by
+// call, by SIGTERM, and forced after shutdown_timeout), garbage from many
+// clients without a leaked connection; and the server driven by curl.
+//
+// The socket tests run on real-time loops under a deadline; the timeouts they
+// test are set to tens of milliseconds.
+#include <aio/http/server.hpp>
+
+#include "support/catch.hpp"
+#include "support/http_support.hpp"
+#include "support/run_test.hpp"
+
+#include <aio/event_loop.hpp>
+#include <aio/exceptions.hpp>
+#include <aio/future.hpp>
+#include <aio/http/json.hpp>
+#include <aio/streams.hpp>
+#include <aio/tasks.hpp>
+#include <aio/timeouts.hpp>
+
+#include <csignal>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+using namespace std::chrono_literals;
+using aio::http::json;
+using aio::http::request;
+using aio::http::response;
+using aio::test::raw_client;
+using aio::test::raw_response;
+
+static_assert(std::is_same_v<decltype(aio::http::start_server(aio::http::app{}, "h", 0)), aio::task<aio::http::server>>);
+static_assert(std::is_same_v<decltype(std::declval<aio::http::server&>().serve_forever()), aio::task<void>>);
+static_assert(std::is_same_v<decltype(std::declval<const aio::http::app&>().handle(std::declval<request&>())),
+                             aio::task<response>>);
+
+namespace {
+
+// --- handlers and dependencies --------------------------------------------------
+
+aio::task<response> hello(request&) { co_return response::text("Hello, World!"); }
+
+aio::task<response> get_user(request& req) {
+  co_return response::json(json::object{{"id", req.path_param("id")}, {"q", req.query_param("q").value_or("")}});
+}
+
+aio::task<json> list_items(request&) { co_return json::array{1, 2, 3}; }
+
+aio::task<response> fail_http(request&) {
+  throw aio::http::http_error(418, "I'm a teapot");
+  co_return response{};
+}
+
+aio::task<response> fail_other(request&) {
+  throw std::runtime_error("database on fire");
+  co_return response{};
+}
+
+aio::task<response> fail_weird(request&) {
+  throw 42;  // not a std::exception: still a 500, never a lost connection
+  co_return response{};
+}
+
+aio::task<response> echo_json(request& req) {
+  json body = req.json();
+  body["seen"] = true;
+  co_return response::json(body, 201);
+}
+
+aio::task<response> sleepy(request& req) {
+  const auto ms = std::stoi(req.query_param("ms").value_or("0"));
+  co_await aio::sleep(std::chrono::milliseconds(ms));
+  co_return response::text("slept " + std::to_string(ms));
+}
+
+/// A per-request dependency that counts its lifetime (FastAPI's
+/// `yield` dependency: cleanup in the destructor).
+struct db_session {
+  static inline int alive = 0;
+  static inline int opened = 0;
+  int id;
+  explicit db_session(int i) : id(i) { ++alive; ++opened; }
+  db_session(db_session&& o) noexcept : id(o.id) { ++alive; }
+  db_session(const db_session&) = delete;
+  ~db_session() { --alive; }
+};
+aio::task<db_session> get_db(request&) {
+  co_await aio::yield();
+  co_return db_session{db_session::opened + 1};
+}
+
+/// A shared dependency, provided by reference.
+struct settings {
+  std::string name = "aio";
+};
+settings the_settings;
+aio::task<settings&> get_settings() { co_return the_settings; }
+
+aio::task<response> with_deps(request&, db_session& db, settings& s, aio::http::background_tasks& bg) {
+  CHECK(db_session::alive >= 1);
+  CHECK(bg.empty());
+  co_return response::json(json::object{{"db", db.id}, {"name", s.name}});
+}
+
+struct missing_dep {};
+aio::task<response> needs_missing(request&, missing_dep&) { co_return response{}; }
+
+aio::future<void>* background_done = nullptr;
+std::vector<std::string>* background_log = nullptr;
+
+aio::task<void> send_email(std::string to, std::string message) {
+  co_await aio::sleep(50ms);
+  background_log->push_back("email to " + to + ": " + message);
+  if (background_done && !background_done->done()) background_done->set_result();
+}
+
+aio::task<response> register_user(request& req, aio::http::background_tasks& tasks) {
+  tasks.add_task(send_email(req.query_param("email").value_or("?"), "Welcome!"));
+  background_log->push_back("responded");
+  co_return response::json(json::object{{"registered", true}});
+}
+
+aio::task<response> register_via_request(request& req) {
+  req.background(send_email("b@example.com", "Hi"));
+  co_return response::text("ok");
+}
+
+aio::http::app make_app() {
+  aio::http::app app;
+  app.get("/", hello);
+  app.get("/users/{id}", get_user);
+  app.delete_("/users/{id}", hello);
+  app.get("/items", list_items);
+  app.get("/teapot", fail_http);
+  app.get("/boom", fail_other);
+  app.get("/weird", fail_weird);
+  app.post("/echo", echo_json);
+  app.get("/sleep", sleepy);
+  app.dependency(get_db);
+  app.dependency(get_settings);
+  app.get("/deps", with_deps);
+  app.post("/register", register_user);
+  app.post("/register2", register_via_request);
+  return app;
+}
+
+request make_request(std::string method, std::string target, std::string body = {}) {
+  request r;
+  r.method = std::move(method);
+  r.target = target;
+  const auto q = target.find('?');
+  r.path = target.substr(0, q);
+  r.query = q == std::string::npos ? "" : target.substr(q + 1);
+  r.body = std::move(body);
+  return r;
+}
+
+aio::task<response> handle(aio::http::app app, request req) {
+  auto t = app.handle(req);
+  co_return co_await std::move(t);
+}
+
+response handle_now(std::string method, std::string target, std::string body = {}) {
+  return aio::test::run_test(handle(make_app(), make_request(std::move(method), std::move(target), std::move(body))));
+}
+
+json body_json(const response& r) { return json::parse(r.body); }
+
+}  // namespace
+
+// --- the app, without a network ------------------------------------------------------
+
+TEST_CASE("routes, path parameters, query parameters", "[http][server][app]") {
+  const response r = handle_now("GET", "/users/a%20b?q=x+y");
+  CHECK(r.status == 200);
+  CHECK(r.headers.get("Content-Type") == "application/json");
+  CHECK(body_json(r) == json(json::object{{"id", "a b"}, {"q", "x y"}}));
+  CHECK(handle_now("GET", "/").body == "Hello, World!");
+  CHECK(handle_now("GET", "/items").body == "[1,2,3]");
+}
+
+TEST_CASE("404 and 405 answer as FastAPI does", "[http][server][app]") {
+  const response missing = handle_now("GET", "/nope");
+  CHECK(missing.status == 404);
+  CHECK(missing.body == R"({"detail":"Not Found"})");
+  CHECK(handle_now("GET", "/users").status == 404);    // a parameter needs a segment
+  CHECK(handle_now("GET", "/users/").status == 404);   // and a non-empty one
+  const response wrong = handle_now("POST", "/users/7");
+  CHECK(wrong.status == 405);
+  CHECK(wrong.body == R"({"detail":"Method Not Allowed"})");
+  CHECK(wrong.headers.get("Allow") == "GET, DELETE");
+  CHECK(handle_now("HEAD", "/").status == 200);  // HEAD uses the GET route
+}
+
+TEST_CASE("handler errors become responses", "[http][server][app]") {
+  aio::test::log_capture log;
+  const response teapot = handle_now("GET", "/teapot");
+  CHECK(teapot.status == 418);
+  CHECK(teapot.body == R"({"detail":"I'm a teapot"})");
+  const response boom = handle_now("GET", "/boom");
+  CHECK(boom.status == 500);
+  CHECK(boom.body == R"({"detail":"Internal Server Error"})");
+  CHECK(log.contains("database on fire"));
+  CHECK(handle_now("GET", "/weird").status == 500);
+  const response bad_json = handle_now("POST", "/echo", "{oops");
+  CHECK(bad_json.status == 422);
+  CHECK(body_json(bad_json).at("detail").as_string().find("JSON decode error") == 0);
+  const response ok = handle_now("POST", "/echo", R"({"name":"Ada"})");
+  CHECK(ok.status == 201);
+  CHECK(body_json(ok) == json(json::object{{"name", "Ada"}, {"seen", true}}));
+}
+
+TEST_CASE("dependencies: per request by value, shared by reference, background_tasks built in", "[http][server][app]") {
+  db_session::alive = 0;
+  db_session::opened = 0;
+  const response first = handle_now("GET", "/deps");
+  const response second = handle_now("GET", "/deps");
+  CHECK(body_json(first) == json(json::object{{"db", 1}, {"name", "aio"}}));
+  CHECK(body_json(second).at("db").as_int() == 2);  // a new session per request
+  CHECK(db_session::alive == 0);                    // each destroyed after its request
+}
+
+TEST_CASE("a handler needing an unregistered dependency is refused at start", "[http][server][app]") {
+  aio::http::app app;
+  app.get("/x", needs_missing);
+  auto start = [](aio::http::app a) -> aio::task<bool> {
+    try {
+      auto starting = aio::http::start_server(a, "127.0.0.1", 0);
+      (void)co_await std::move(starting);
+    } catch (const aio::invalid_state_error& e) {
+      CHECK(std::string(e.what()).find("GET /x") != std::string::npos);
+      co_return true;
+    }
+    co_return false;
+  };
+  CHECK(aio::test::run_bounded(start(app)));
+  // Without the check (app.handle), the request gets a 500 saying why.
+  aio::test::log_capture log;
+  const response r = aio::test::run_test(handle(app, make_request("GET", "/x")));
+  CHECK(r.status == 500);
+  CHECK(log.contains("no provider for the dependency type"));
+}
+
+TEST_CASE("malformed route patterns are refused", "[http][server][app]") {
+  aio::http::app app;
+  CHECK_THROWS_AS(app.get("users", hello), aio::value_error);
+  CHECK_THROWS_AS(app.get("/users/{id", hello), aio::value_error);
+  CHECK_THROWS_AS(app.get("/users/x{id}", hello), aio::value_error);
+  CHECK_THROWS_AS(app.get("/users/{}", hello), aio::value_error);
+}
+
+// --- over sockets ---------------------------------------------------------------------
+
+namespace {
+
+aio::http::server_options quick_options() {
+  aio::http::server_options o;
+  o.keep_alive_timeout = 2s;
+  o.request_timeout = 2s;
+  o.shutdown_timeout = 2s;
+  return o;
+}
+
+aio::task<aio::http::server> start(aio::http::server_options o = quick_options()) {
+  auto starting = aio::http::start_server(make_app(), "127.0.0.1", 0, o);
+  co_return co_await std::move(starting);
+}
+
+aio::task<void> stop(aio::http::server srv) {
+  srv.shutdown();
+  co_await srv.wait_closed();
+  CHECK(srv.connections() == 0);
+}
+
+aio::task<void> keep_alive_and_pipelining() {
+  aio::http::server srv = co_await start();
+  raw_client c = co_await raw_client::connect(srv.port());
+  c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  raw_response a = co_await c.response();
+  CHECK(a.status == 200);
+  CHECK(a.body == "Hello, World!");
+  CHECK(a.keep_alive);
+  CHECK(a.headers.get("Content-Type") == "text/plain; charset=utf-8");
+  CHECK(a.headers.contains("Date"));
+  // Three pipelined requests; the first is the slowest: answers keep the order.
+  c.send("GET /sleep?ms=60 HTTP/1.1\r\nHost: t\r\n\r\nGET /sleep?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+         "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+  raw_response r1 = co_await c.response();
+  raw_response r2 = co_await c.response();
+  raw_response r3 = co_await c.response();
+  CHECK(r1.body == "slept 60");
+  CHECK(r2.body == "slept 1");
+  CHECK(r3.status == 201);
+  CHECK(r3.body == R"({"a":1,"seen":true})");
+  CHECK(srv.connections() == 1);
+  // HEAD: the GET route's headers, no body.
+  c.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n");
+  raw_response h = co_await c.response(true);
+  CHECK(h.headers.get("Content-Length") == "13");
+  CHECK(h.body.empty());
+  // Connection: close is honoured.
+  c.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  raw_response last = co_await c.response();
+  CHECK(last.headers.get("Connection") == "close");
+  {
+    const bool got15 = co_await c.closed_by_server();
+    CHECK(got15);
+  }
+  co_await stop(srv);
+}
+
+aio::task<void> http10_and_expect_continue() {
+  aio::http::server srv = co_await start();
+  {
+    raw_client c = co_await raw_client::connect(srv.port());
+    c.send("GET / HTTP/1.0\r\n\r\n");
+    raw_response r = co_await c.response();
+    CHECK(r.version_minor == 0);
+    CHECK(r.body == "Hello, World!");
+    {
+    const bool got16 = co_await c.closed_by_server();
+    CHECK(got16);
+  }
+  }
+  {
+    raw_client c = co_await raw_client::connect(srv.port());
+    c.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    raw_response r = co_await c.response();
+    CHECK(r.headers.get("Connection") == "keep-alive");
+    c.send("GET / HTTP/1.0\r\n\r\n");
+    raw_response r2 = co_await c.response();
+    CHECK(r2.status == 200);
+  }
+  {
+    raw_client c = co_await raw_client::connect(srv.port());
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\n");
+    raw_response interim = co_await c.response();
+    CHECK(interim.status == 100);
+    c.send("{\"b\":[1]}");
+    raw_response r = co_await c.response();
+    CHECK(r.status == 201);
+    CHECK(r.body == R"({"b":[1],"seen":true})");
+  }
+  co_await stop(srv);
+}
+
+aio::task<raw_response> one_bad_request(std::uint16_t port, std::string bytes) {
+  raw_client c = co_await raw_client::connect(port);
+  c.send(bytes);
+  raw_response r = co_await c.response();
+  CHECK(r.headers.get("Connection") == "close");
+  {
+    const bool got17 = co_await c.closed_by_server();
+    CHECK(got17);
+  }
+  co_return r;
+}
+
+aio::task<void> malformed_input() {
+  aio::http::server_options o = quick_options();
+  o.limits.max_head_bytes = 1024;
+  o.limits.max_body_bytes = 1000;
+  aio::http::server srv = co_await start(o);
+  const std::uint16_t port = srv.port();
+  raw_response r = co_await one_bad_request(port, "GARBAGE\r\n\r\n");
+  CHECK(r.status == 400);
+  CHECK(json::parse(r.body).at("detail").as_string().find("malformed request line") == 0);
+  {
+    auto got1 = co_await one_bad_request(port, "GET / HTTP/1.1\r\nHost: t\r\nX: a\rb\r\n\r\n");
+    CHECK(got1.status == 400);
+  }
+  {
+    auto got2 = co_await one_bad_request(port, "GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n b\r\n\r\n");
+    CHECK(got2.status == 400);
+  }
+  {
+    auto got3 = co_await one_bad_request(port, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n");
+    CHECK(got3.status == 400);
+  }
+  {
+    auto got4 = co_await one_bad_request(port, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
+                                        "Transfer-Encoding: chunked\r\n\r\n");
+    CHECK(got4.status == 400);
+  }
+  {
+    auto got5 = co_await one_bad_request(port, "GET / HTTP/2.0\r\nHost: t\r\n\r\n");
+    CHECK(got5.status == 505);
+  }
+  {
+    auto got6 = co_await one_bad_request(port, "GET / HTTP/1.1\r\nHost: t\r\nX: " + std::string(2000, 'x') + "\r\n\r\n");
+    CHECK(got6.status == 431);
+  }
+  // 413 before the body: the client is still sending it, and still reads the
+  // answer (the server drains before closing instead of resetting).
+  {
+    auto got7 = co_await one_bad_request(port, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n" +
+                                            std::string(100000, 'x'));
+    CHECK(got7.status == 413);
+  }
+  // A good request in front of a bad one is answered first.
+  raw_client c = co_await raw_client::connect(port);
+  c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\nBAD\r\n\r\n");
+  {
+    auto got8 = co_await c.response();
+    CHECK(got8.status == 200);
+  }
+  {
+    auto got9 = co_await c.response();
+    CHECK(got9.status == 400);
+  }
+  // The server is fine and holds no connection for any of them.
+  raw_client ok = co_await raw_client::connect(port);
+  ok.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  {
+    auto got10 = co_await ok.response();
+    CHECK(got10.status == 200);
+  }
+  co_await stop(srv);
+}
+
+aio::task<void> idle_and_slow_clients() {
+  aio::http::server_options o = quick_options();
+  o.keep_alive_timeout = 80ms;
+  o.request_timeout = 150ms;
+  aio::http::server srv = co_await start(o);
+  // An idle keep-alive connection is closed quietly.
+  raw_client idle = co_await raw_client::connect(srv.port());
+  idle.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  {
+    auto got11 = co_await idle.response();
+    CHECK(got11.status == 200);
+  }
+  const auto t0 = aio::get_running_loop().time();
+  {
+    const bool got18 = co_await idle.closed_by_server();
+    CHECK(got18);
+  }
+  CHECK(aio::get_running_loop().time() - t0 >= 70ms);
+  // A connection that never sends anything, too.
+  raw_client silent = co_await raw_client::connect(srv.port());
+  {
+    auto got19 = co_await silent.read_to_end();
+    CHECK(got19 == "");
+  }
+  // A slow client trickling its head gets 408, even though bytes keep coming
+  // (the deadline is per request, not per read).
+  raw_client slow = co_await raw_client::connect(srv.port());
+  const std::string head = "GET / HTTP/1.1\r\nHost: t\r\nX-Slow: ";
+  slow.send(head);
+  bool answered = false;
+  for (int i = 0; i < 20 && !answered; ++i) {
+    co_await aio::sleep(20ms);
+    try {
+      slow.send("a");
+    } catch (const std::exception&) {
+      answered = true;
+    }
+    if (slow.writer.is_closing()) answered = true;
+  }
+  raw_response r = co_await slow.response();
+  CHECK(r.status == 408);
+  CHECK(aio::get_running_loop().time() - t0 < 1s);
+  co_await aio::sleep(10ms);
+  CHECK(srv.connections() == 0);
+  co_await stop(srv);
+}
+
+aio::task<void> background_after_response() {
+  std::vector<std::string> log;
+  aio::future<void> done;
+  background_log = &log;
+  background_done = &done;
+  aio::http::server srv = co_await start();
+  raw_client c = co_await raw_client::connect(srv.port());
+  c.send("POST /register?email=ada%40example.com HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  raw_response r = co_await c.response();
+  CHECK(r.body == R"({"registered":true})");
+  CHECK(log == std::vector<std::string>{"responded"});  // the e-mail is not sent yet
+  CHECK(srv.background_tasks_running() == 1);
+  co_await done;
+  CHECK(log == std::vector<std::string>{"responded", "email to ada@example.com: Welcome!"});
+  // The same through req.background(); shutdown waits for it.
+  c.send("POST /register2 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  {
+    auto got12 = co_await c.response();
+    CHECK(got12.body == "ok");
+  }
+  co_await stop(srv);
+  CHECK(log.back() == "email to b@example.com: Hi");
+  background_log = nullptr;
+  background_done = nullptr;
+}
+
+aio::task<raw_response> request_on(raw_client* c, std::string bytes) {
+  c->send(bytes);
+  co_return co_await c->response();
+}
+
+aio::task<void> graceful_shutdown() {
+  aio::http::server srv = co_await start();
+  aio::future<void> serving = aio::create_task(srv.serve_forever());
+  raw_client idle = co_await raw_client::connect(srv.port());
+  idle.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  {
+    auto got13 = co_await idle.response();
+    CHECK(got13.status == 200);
+  }
+  raw_client busy = co_await raw_client::connect(srv.port());
+  aio::future<raw_response> in_flight =
+      aio::create_task(request_on(&busy, "GET /sleep?ms=150 HTTP/1.1\r\nHost: t\r\n\r\n"));
+  co_await aio::sleep(50ms);  // the slow request is in its handler
+  CHECK(srv.connections() == 2);
+  srv.shutdown();
+  // The idle connection is closed at once; the listener is gone.
+  {
+    const bool got20 = co_await idle.closed_by_server();
+    CHECK(got20);
+  }
+  bool refused = false;
+  try {
+    auto connecting = aio::open_connection("127.0.0.1", srv.port());
+    (void)co_await std::move(connecting);
+  } catch (const std::system_error&) {
+    refused = true;
+  }
+  CHECK(refused);
+  // The request in flight completes, told that the connection closes.
+  raw_response r = co_await in_flight;
+  CHECK(r.body == "slept 150");
+  CHECK(r.headers.get("Connection") == "close");
+  co_await serving;  // serve_forever returns once everything has finished
+  CHECK(srv.connections() == 0);
+}
+
+aio::task<void> shutdown_by_signal() {
+  aio::http::app app = make_app();
+  aio::http::server_options o = quick_options();
+  // serve() runs until SIGTERM; the signal arrives from "outside" 100 ms in.
+  auto send_signal = []() -> aio::task<void> {
+    co_await aio::sleep(100ms);
+    ::kill(::getpid(), SIGTERM);
+  };
+  const auto t0 = aio::get_running_loop().time();
+  auto serving = aio::http::serve(app, "127.0.0.1", 0, o);
+  auto signalling = send_signal();
+  co_await aio::gather(std::move(serving), std::move(signalling));
+  CHECK(aio::get_running_loop().time() - t0 >= 100ms);  // served until the signal came
+}
+
+aio::task<void> forced_after_shutdown_timeout() {
+  aio::test::log_capture log;
+  aio::http::server_options o = quick_options();
+  o.shutdown_timeout = 100ms;
+  aio::http::server srv = co_await start(o);
+  raw_client c = co_await raw_client::connect(srv.port());
+  c.send("GET /sleep?ms=10000 HTTP/1.1\r\nHost: t\r\n\r\n");
+  co_await aio::sleep(30ms);
+  const auto t0 = aio::get_running_loop().time();
+  srv.shutdown();
+  co_await srv.wait_closed();
+  CHECK(aio::get_running_loop().time() - t0 < 1s);
+  {
+    auto got21 = co_await c.read_to_end();
+    CHECK(got21 == "");  // cancelled: no answer, the connection closed
+  }
+  CHECK(log.contains("graceful shutdown timed out"));
+}
+
+aio::task<void> garbage_client(std::uint16_t port, unsigned seed) {
+  std::mt19937 rng(seed);
+  raw_client c = co_await raw_client::connect(port);
+  std::string junk;
+  const int n = static_cast<int>(rng() % 3000);
+  for (int i = 0; i < n; ++i) junk += static_cast<char>(rng() % 256);
+  if (seed % 3 == 0) junk = "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab";  // truncated, then gone
+  if (seed % 3 == 1) junk = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + junk;
+  try {
+    c.send(junk);
+    if (seed % 2 == 0) {
+      c.writer.close();  // hang up without reading
+    } else {
+      (void)co_await c.read_to_end();
+    }
+  } catch (const std::exception&) {
+    // A reset from the server is a fine answer to garbage.
+  }
+}
+
+aio::task<void> garbage_does_not_leak() {
+  aio::http::server_options o = quick_options();
+  o.keep_alive_timeout = 100ms;
+  o.request_timeout = 100ms;
+  aio::http::server srv = co_await start(o);
+  std::vector<aio::task<void>> clients;
+  for (unsigned i = 0; i < 60; ++i) clients.push_back(garbage_client(srv.port(), i));
+  co_await aio::gather(std::move(clients));
+  for (int i = 0; i < 100 && srv.connections() > 0; ++i) co_await aio::sleep(10ms);
+  CHECK(srv.connections() == 0);
+  raw_client c = co_await raw_client::connect(srv.port());
+  c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  {
+    auto got14 = co_await c.response();
+    CHECK(got14.status == 200);
+  }
+  co_await stop(srv);
+}
+
+}  // namespace
+
+TEST_CASE("keep-alive, pipelined requests answered in order, HEAD, Connection: close", "[http][server][socket]") {
+  aio::test::run_bounded(keep_alive_and_pipelining());
+}
+
+TEST_CASE("HTTP/1.0 and Expect: 100-continue", "[http][server][socket]") {
+  aio::test::run_bounded(http10_and_expect_continue());
+}
+
+TEST_CASE("malformed and oversized requests get 400/413/431/505 and a closed connection", "[http][server][socket]") {
+  aio::test::run_bounded(malformed_input());
+}
+
+TEST_CASE("idle and slow clients are closed after their timeouts", "[http][server][socket]") {
+  aio::test::run_bounded(idle_and_slow_clients());
+}
+
+TEST_CASE("background tasks run after the response is sent", "[http][server][socket]") {
+  aio::test::run_bounded(background_after_response());
+}
+
+TEST_CASE("graceful shutdown finishes requests in flight and closes idle connections", "[http][server][socket]") {
+  aio::test::run_bounded(graceful_shutdown());
+}
+
+TEST_CASE("serve() shuts down gracefully on SIGTERM", "[http][server][socket]") {
+  aio::test::run_bounded(shutdown_by_signal());
+}
+
+TEST_CASE("shutdown cancels what is left after shutdown_timeout", "[http][server][socket]") {
+  aio::test::run_bounded(forced_after_shutdown_timeout());
+}
+
+TEST_CASE("garbage from many clients: no crash, no leaked connection", "[http][server][socket]") {
+  aio::test::run_bounded(garbage_does_not_leak());
+}
+
+// --- driven by curl --------------------------------------------------------------------
+
+namespace {
+
+aio::task<aio::test::run_output> curl(std::vector<std::string> args) {
+  auto running = aio::test::run_program("curl", std::move(args));
+  co_return co_await std::move(running);
+}
+
+aio::task<void> curl_session() {
+  aio::http::server srv = co_await start();
+  const std::string base = "http://127.0.0.1:" + std::to_string(srv.port());
+  auto get_run = curl({"-sS", "-i", base + "/users/7?q=hi"});
+  auto get = co_await std::move(get_run);
+  CHECK(get.code == 0);
+  CHECK(get.out.find("HTTP/1.1 200 OK\r\n") == 0);
+  CHECK(get.out.find("\r\n\r\n{\"id\":\"7\",\"q\":\"hi\"}") != std::string::npos);
+  auto post_run = curl({"-sS", "-H", "Content-Type: application/json", "-d", R"({"name":"Ada"})", base + "/echo"});
+  auto post = co_await std::move(post_run);
+  CHECK(post.code == 0);
+  CHECK(post.out == R"({"name":"Ada","seen":true})");
+  // Two URLs on one command line: curl reuses the keep-alive connection.
+  auto two_run = curl({"-sS", "-v", base + "/", base + "/items"});
+  auto two = co_await std::move(two_run);
+  CHECK(two.code == 0);
+  CHECK(two.out == "Hello, World![1,2,3]");
+  CHECK(two.err.find("Re-using existing connection") != std::string::npos);
+  // A chunked upload, and a large body with Expect: 100-continue.
+  auto chunked_run = curl({"-sS", "-H", "Transfer-Encoding: chunked", "-H", "Content-Type: application/json",
+                                "--data-binary", R"({"chunked":1})", base + "/echo"});
+  auto chunked = co_await std::move(chunked_run);
+  CHECK(chunked.out == R"({"chunked":1,"seen":true})");
+  const std::string big = R"({"pad":")" + std::string(200000, 'x') + R"("})";
+  auto big_post = aio::test::run_program("curl", {"-sS", "-H", "Expect: 100-continue", "--data-binary", "@-", "-o",
+                                                  "/dev/null", "-w", "%{http_code}", base + "/echo"},
+                                         big);
+  auto big_result = co_await std::move(big_post);
+  CHECK(big_result.code == 0);
+  CHECK(big_result.out == "201");
+  auto missing_run = curl({"-sS", "-o", "/dev/null", "-w", "%{http_code}", base + "/missing"});
+  auto missing = co_await std::move(missing_run);
+  CHECK(missing.out == "404");
+  co_await stop(srv);
+}
+
+}  // namespace
+
+TEST_CASE("curl talks to the server: GET, POST JSON, keep-alive reuse, chunked, 100-continue", "[http][server][curl]") {
+  if (!aio::test::have_program("curl")) {
+    WARN("curl is not installed (apt-get install curl): skipped");
+    return;
+  }
+  aio::test::run_bounded(curl_session(), std::chrono::seconds(30));
+}
