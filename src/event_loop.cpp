@@ -277,6 +277,7 @@ void event_loop::report_deadlock(const detail::future_state_base* waiting_for) {
   bool first = true;
   tasks_.for_each([&](const detail::task_context* t) {
     msg << (first ? "" : ", ") << "'" << (t->name ? t->name(t) : std::string("?")) << "'";
+    if (t->waiting_on != nullptr) msg << " (waiting on " << t->waiting_on->ops->what << ")";
     first = false;
   });
   if (first) msg << "no task";

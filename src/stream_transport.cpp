@@ -28,7 +28,7 @@ class stream_transport::wait_state_operation : state_waiter {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     t_.state_waiters_.push_back(this);
-    suspend(h, &on_cancel);
+    suspend(h, detail::suspension_ops_for<&on_cancel, "a stream to drain or close">);
   }
   void await_resume() {
     if (cancelled) task_context::throw_cancelled();

@@ -479,6 +479,8 @@ TEST_CASE("deadlock_error names the blocked tasks", "[event_loop]") {
     const std::string message = e.what();
     CHECK_THAT(message, Catch::Matchers::Contains("main"));
     CHECK_THAT(message, Catch::Matchers::Contains("waiter"));
+    // ...and what each one waits on.
+    CHECK_THAT(message, Catch::Matchers::Contains("'waiter' (waiting on an aio::future)"));
   }
 }
 

@@ -187,7 +187,7 @@ class future<T>::awaiter : detail::future_waiter, detail::waiting_task {
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     notify = &on_done;
     state_->add_waiter(this);
-    suspend(h, &on_cancel);
+    suspend(h, detail::suspension_ops_for<&on_cancel, "an aio::future">);
   }
   decltype(auto) await_resume() {
     if (context) context->throw_if_cancel_pending();

@@ -123,7 +123,7 @@ class lock::acquire_operation : detail::waiter {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     lock_->waiters_.push_back(this);
-    suspend(h, &cancel_waiting);
+    suspend(h, detail::suspension_ops_for<&cancel_waiting, "aio::lock::acquire">);
   }
   // The guard, or cancelled_error (passing a lock handed to us on).
   guard await_resume();
@@ -171,7 +171,7 @@ class event::wait_operation : detail::waiter {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     event_->waiters_.push_back(this);
-    suspend(h, &cancel_waiting);
+    suspend(h, detail::suspension_ops_for<&cancel_waiting, "aio::event::wait">);
   }
   // Woken by set(), or cancelled.
   void await_resume() const;
@@ -239,7 +239,7 @@ class condition::notified_operation : detail::waiter {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     cond_->waiters_.push_back(this);
-    suspend(h, &cancel_waiting);
+    suspend(h, detail::suspension_ops_for<&cancel_waiting, "aio::condition::wait">);
   }
   void await_resume();
 
@@ -342,7 +342,7 @@ class semaphore::acquire_operation : detail::waiter {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     sem_->waiters_.push_back(this);
-    suspend(h, &cancel_waiting);
+    suspend(h, detail::suspension_ops_for<&cancel_waiting, "aio::semaphore::acquire">);
   }
   // The permit, or cancelled_error (passing a permit handed to us on).
   permit await_resume();

@@ -227,7 +227,7 @@ class basic_queue<T, Storage>::put_operation : public waiter {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     queue_->putters_.push_back(this);
-    suspend(h, &cancel_waiting);
+    suspend(h, detail::suspension_ops_for<&cancel_waiting, "aio::queue::put (the queue is full)">);
   }
   // Put the item into the slot reserved for us, or throw.
   void await_resume() {
@@ -274,7 +274,7 @@ class basic_queue<T, Storage>::get_operation : public waiter {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     queue_->getters_.push_back(this);
-    suspend(h, &cancel_waiting);
+    suspend(h, detail::suspension_ops_for<&cancel_waiting, "aio::queue::get (the queue is empty)">);
   }
   // The item handed to us, or an error (giving a handed item back first).
   T await_resume() {

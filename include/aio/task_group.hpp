@@ -173,7 +173,7 @@ class task_group::join_operation : detail::waiting_task {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     group_->joiner_ = this;
-    suspend(h, &on_cancel);
+    suspend(h, detail::suspension_ops_for<&on_cancel, "an aio::task_group's children">);
   }
   void await_resume();
 

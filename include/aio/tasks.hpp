@@ -186,7 +186,7 @@ class shield_operation : future_waiter, waiting_task {
   void await_suspend(std::coroutine_handle<P> h) noexcept {
     notify = &on_done;
     future_.state()->add_waiter(this);
-    suspend(h, &on_cancel);
+    suspend(h, detail::suspension_ops_for<&on_cancel, "an aio::future (shielded)">);
   }
   decltype(auto) await_resume() {
     if (cancelled_) task_context::throw_cancelled();

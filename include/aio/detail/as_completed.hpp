@@ -97,7 +97,7 @@ class as_completed_state {
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
       state_->next_waiter_ = this;
-      suspend(h, &on_cancel);
+      suspend(h, detail::suspension_ops_for<&on_cancel, "aio::as_completed">);
     }
     // The completion stays queued until read here, so a cancel loses nothing.
     std::size_t await_resume() {
@@ -133,7 +133,7 @@ class as_completed_state {
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
       state_->all_waiter_ = this;
-      suspend(h, &on_cancel);
+      suspend(h, detail::suspension_ops_for<&on_cancel, "aio::as_completed">);
     }
     bool await_resume() noexcept {
       if (context != nullptr && context->must_cancel) {

@@ -74,7 +74,8 @@ struct gather_core : waiting_task {
   bool suspend_until_done(std::coroutine_handle<P> h) noexcept {
     if (remaining == 0) return false;
     suspended = true;
-    suspend(h, &on_cancel);
+    suspend(h, policy == mode::any ? suspension_ops_for<&on_cancel, "aio::when_any">
+                                   : suspension_ops_for<&on_cancel, "aio::gather">);
     return true;
   }
 };

@@ -35,7 +35,8 @@ class io_wait_operation : waiting_task, io_waiter {
     if (reg_.one_shot) loop_->io().arm_one_shot(reg_);
     loop_->add_external_work();  // I/O in flight: virtual time must not jump past it
     suspended_ = true;
-    suspend(h, &on_cancel);
+    suspend(h, write_ ? suspension_ops_for<&on_cancel, "a descriptor to become writable">
+                      : suspension_ops_for<&on_cancel, "a descriptor to become readable">);
   }
   void await_resume() {
     if (suspended_) {

@@ -36,7 +36,7 @@ class sleep_operation : waiting_task, timer_node {
     deadline = relative_ ? loop.now_ns() + amount_ : amount_;
     expire = &on_expire;
     loop.add_timer(*this);
-    suspend(h, &on_cancel);
+    suspend(h, detail::suspension_ops_for<&on_cancel, "aio::sleep">);
   }
   void await_resume() {
     if (cancelled_) task_context::throw_cancelled();

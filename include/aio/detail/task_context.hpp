@@ -13,6 +13,7 @@
 #include <aio/detail/intrusive_list.hpp>
 
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -22,12 +23,34 @@ class event_loop;
 
 namespace aio::detail {
 
-struct suspension {
+struct suspension;
+
+/// What every await of one kind shares: one static object per awaiter type,
+/// so a suspension costs a single pointer in the frame.
+struct suspension_ops {
   /// Cancels the awaited operation. True: the operation is cancelled and the
   /// task will be woken to see it (or is waiting for a child to finish its own
   /// cancellation). False: the result is already on its way; the caller leaves
   /// the cancel pending instead.
-  bool (*cancel)(suspension*) noexcept = nullptr;
+  bool (*cancel)(suspension*) noexcept;
+  /// What the task waits on, for diagnostics ("aio::queue::get", ...).
+  const char* what;
+};
+
+template <std::size_t N>
+struct fixed_string {
+  char text[N];
+  constexpr fixed_string(const char (&s)[N]) noexcept {  // NOLINT(google-explicit-constructor)
+    for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+  }
+};
+
+/// The ops of an awaiter type: `suspension_ops_for<&on_cancel, "aio::sleep">`.
+template <bool (*Cancel)(suspension*) noexcept, fixed_string What>
+inline constexpr suspension_ops suspension_ops_for{Cancel, What.text};
+
+struct suspension {
+  const suspension_ops* ops = nullptr;
 };
 
 struct task_context : list_node {
@@ -47,7 +70,7 @@ struct task_context : list_node {
     ++cancel_requests;
     if (waiting_on != nullptr) {
       suspension* s = waiting_on;
-      if (s->cancel(s)) return true;
+      if (s->ops->cancel(s)) return true;
     }
     must_cancel = true;
     return true;
@@ -66,7 +89,7 @@ struct task_context : list_node {
     waiting_on = s;
     if (must_cancel) [[unlikely]] {
       must_cancel = false;
-      if (!s->cancel(s)) must_cancel = true;
+      if (!s->ops->cancel(s)) must_cancel = true;
     }
   }
 

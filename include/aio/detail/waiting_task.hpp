@@ -14,12 +14,13 @@ struct waiting_task : suspension {
   std::coroutine_handle<> handle;
 
   /// Records the suspension; a cancel that arrived while the task ran is
-  /// delivered now (so call it last in await_suspend).
+  /// delivered now (so call it last in await_suspend). `kind` says how to
+  /// cancel it and names it in diagnostics (the deadlock report).
   template <class P>
-  void suspend(std::coroutine_handle<P> h, bool (*on_cancel)(suspension*) noexcept) noexcept {
+  void suspend(std::coroutine_handle<P> h, const suspension_ops& kind) noexcept {
     context = context_of(h);
     handle = h;
-    cancel = on_cancel;
+    ops = &kind;
     context->suspend_on(this);
   }
 
