@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <typeinfo>
 #include <sstream>
 
@@ -61,6 +63,13 @@ std::int64_t steady_ns() noexcept {
 }  // namespace
 
 void task_context::throw_cancelled() { throw cancelled_error{}; }
+
+void report_never_awaited() noexcept {
+  event_loop* loop = running_loop_tls;
+  if (loop == nullptr || !loop->get_debug()) return;
+  log("aio: a task was destroyed without ever being awaited: its body never ran (forgot co_await, or "
+      "aio::create_task?)");
+}
 
 bool is_cancellation(const std::exception_ptr& e) noexcept {
 #if defined(__GLIBCXX__)
@@ -124,10 +133,22 @@ time_point callback_handle::when() const noexcept {
 
 // --- event_loop ------------------------------------------------------------
 
+namespace {
+bool debug_from_environment() noexcept {
+  const char* v = std::getenv("AIO_DEBUG");
+  return v != nullptr && *v != '\0' && std::string_view(v) != "0";
+}
+}  // namespace
+
 event_loop::event_loop()
-    : reactor_(detail::make_reactor(*this)), liveness_(std::make_shared<event_loop*>(this)) {}
+    : reactor_(detail::make_reactor(*this)),
+      liveness_(std::make_shared<event_loop*>(this)),
+      debug_(debug_from_environment()) {}
 event_loop::event_loop(virtual_time_t)
-    : reactor_(detail::make_reactor(*this)), liveness_(std::make_shared<event_loop*>(this)), virtual_time_(true) {}
+    : reactor_(detail::make_reactor(*this)),
+      liveness_(std::make_shared<event_loop*>(this)),
+      virtual_time_(true),
+      debug_(debug_from_environment()) {}
 
 event_loop::~event_loop() {
   if (running_) {
@@ -255,9 +276,37 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
 
   // Run what was ready at this point; what it schedules waits for the next
   // iteration, so no task can starve the others.
+  if (debug_) [[unlikely]] {
+    run_ready_debug();
+    return;
+  }
   for (std::size_t n = ready_.size(); n > 0; --n) {
     detail::ready_entry e = ready_.pop();
     e.run(e.arg);
+  }
+}
+
+void event_loop::run_ready_debug() {
+  for (std::size_t n = ready_.size(); n > 0; --n) {
+    detail::ready_entry e = ready_.pop();
+    // Only a task's first step knows its task here; later steps resume a bare
+    // coroutine handle.
+    std::string what = "a task step or callback";
+    if (e.run == &detail::task_context::start) {
+      const auto* t = static_cast<const detail::task_context*>(e.arg);
+      what = "the first step of task '" + (t->name ? t->name(t) : std::string("?")) + "'";
+    } else if (e.run == &detail::callback_node::run) {
+      what = "a callback";
+    }
+    const std::int64_t start = detail::steady_ns();
+    e.run(e.arg);
+    const std::int64_t took = detail::steady_ns() - start;
+    if (took > slow_callback_duration.count()) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(took) / 1e9);
+      log("aio: executing " + what + " took " + seconds +
+          " seconds: it blocked the event loop (use aio::to_thread for blocking work)");
+    }
   }
 }
 

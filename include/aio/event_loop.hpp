@@ -129,6 +129,18 @@ class event_loop {
   /// Runs `f` at loop time `when` (loop.call_at). Equal times run FIFO.
   callback_handle call_at(time_point when, detail::callback f);
 
+  // --- Debug mode (asyncio's loop.set_debug / PYTHONASYNCIODEBUG) ------------
+
+  /// Debug mode reports, through aio::log, every step of a task or callback
+  /// that blocks the loop longer than slow_callback_duration (the guide's first
+  /// pitfall, caught at run time), and every task<T> destroyed without ever
+  /// being awaited. Off by default; AIO_DEBUG=1 in the environment turns it on
+  /// for every new loop. Off, it costs one predictable branch per iteration.
+  void set_debug(bool enabled) noexcept { debug_ = enabled; }
+  [[nodiscard]] bool get_debug() const noexcept { return debug_; }
+  /// loop.slow_callback_duration (default 100 ms).
+  duration slow_callback_duration = std::chrono::milliseconds(100);
+
   // --- Signals -------------------------------------------------------------
 
   /// loop.add_signal_handler(sig, f): runs `f` on the loop (like call_soon)
@@ -227,6 +239,7 @@ class event_loop {
   /// the deadlock report), or null in run_forever.
   void run_once(const detail::future_state_base* waiting_for);
   void run_until_done(const detail::future_state_base& target);
+  void run_ready_debug();
   [[noreturn]] void report_deadlock(const detail::future_state_base* waiting_for);
 
   std::unique_ptr<detail::reactor> reactor_;
@@ -244,6 +257,7 @@ class event_loop {
   bool running_ = false;
   bool stopping_ = false;
   bool closed_ = false;
+  bool debug_ = false;
 };
 
 /// asyncio.get_running_loop(). Throws invalid_state_error outside a running loop.

@@ -101,7 +101,12 @@ class [[nodiscard("a task does nothing until it is awaited or passed to aio::cre
 
  private:
   void destroy() noexcept {
-    if (handle_) handle_.destroy();
+    if (handle_) {
+      // Still ours: nobody awaited or scheduled it (Python's "coroutine ...
+      // was never awaited"), reported in debug mode.
+      detail::report_never_awaited();
+      handle_.destroy();
+    }
   }
   handle_type handle_;
 };

@@ -111,6 +111,9 @@ class task_promise<void> final : public promise_base {
   [[no_unique_address]] value_slot<void> result_;
 };
 
+/// Debug mode: a task<T> destroyed without ever being awaited (src/event_loop.cpp).
+void report_never_awaited() noexcept;
+
 /// Awaitables reach the task context through the awaiting coroutine's promise;
 /// only aio coroutines have one.
 template <class P>
