@@ -8,18 +8,14 @@
 #include <thread>
 #include <vector>
 
+#include "support/captured_log.hpp"
 #include "support/catch.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-struct captured_log {
-  std::vector<std::string> lines;
-  aio::log_handler previous;
-  captured_log() : previous(aio::set_log_handler([this](std::string_view m) { lines.emplace_back(m); })) {}
-  ~captured_log() { aio::set_log_handler(std::move(previous)); }
-};
+using aio::test::captured_log;
 
 aio::task<void> blocks_the_loop() {
   // The guide's first pitfall: a blocking call inside a coroutine.

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "support/captured_log.hpp"
 #include "support/catch.hpp"
 #include "support/run_test.hpp"
 
@@ -15,13 +16,7 @@ static_assert(std::is_same_v<aio::log_handler, std::function<void(std::string_vi
 
 namespace {
 
-/// Collects what aio reports while it lives, then restores the previous handler.
-struct captured_log {
-  std::vector<std::string> lines;
-  aio::log_handler previous;
-  captured_log() : previous(aio::set_log_handler([this](std::string_view m) { lines.emplace_back(m); })) {}
-  ~captured_log() { aio::set_log_handler(std::move(previous)); }
-};
+using aio::test::captured_log;
 
 aio::task<void> fail(std::string what) {
   co_await aio::yield();

@@ -3,6 +3,7 @@
 // and the elapsed-time helpers.
 #include <aio/testing.hpp>
 
+#include "support/captured_log.hpp"
 #include "support/catch.hpp"
 
 #include <aio/event_loop.hpp>
@@ -45,12 +46,7 @@ namespace {
 
 /// Collects what aio reports while it lives (outside the test's own capture),
 /// then restores the previous handler.
-struct captured_log {
-  std::vector<std::string> lines;
-  aio::log_handler previous;
-  captured_log() : previous(aio::set_log_handler([this](std::string_view m) { lines.emplace_back(m); })) {}
-  ~captured_log() { aio::set_log_handler(std::move(previous)); }
-};
+using aio::test::captured_log;
 
 /// The message of the test_failure that running `t` throws, or "" if it passes.
 template <class T>

@@ -43,11 +43,8 @@ namespace {
 using log_t = std::vector<std::string>;
 using aio::test::now_seconds;
 
-long long now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(aio::get_running_loop().time().time_since_epoch())
-      .count();
-}
-std::string stamp(const std::string& what) { return what + "@" + std::to_string(now_ms()); }
+using aio::test::now_ms;
+using aio::test::stamp;
 
 aio::task<int> value_after(aio::duration d, int v) {
   co_await aio::sleep(d);

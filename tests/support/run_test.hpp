@@ -6,6 +6,7 @@
 #include <aio/task.hpp>
 
 #include <chrono>
+#include <string>
 #include <utility>
 
 namespace aio::test {
@@ -21,6 +22,14 @@ T run_test(task<T> t) {
 inline double now_seconds() {
   return std::chrono::duration<double>(get_running_loop().time().time_since_epoch()).count();
 }
+
+/// The running loop's time in whole milliseconds.
+inline long long now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(get_running_loop().time().time_since_epoch()).count();
+}
+
+/// "what@<loop time in ms>": test logs record when, not just what.
+inline std::string stamp(const std::string& what) { return what + "@" + std::to_string(now_ms()); }
 
 /// Counts live instances, for lifetime and leak checks (cppcoro's counted).
 struct counted {
