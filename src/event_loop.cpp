@@ -294,7 +294,7 @@ void event_loop::run_ready_debug() {
     std::string what = "a task step or callback";
     if (e.run == &detail::task_context::start) {
       const auto* t = static_cast<const detail::task_context*>(e.arg);
-      what = "the first step of task '" + (t->name ? t->name(t) : std::string("?")) + "'";
+      what = "the first step of task '" + t->display_name() + "'";
     } else if (e.run == &detail::callback_node::run) {
       what = "a callback";
     }
@@ -312,7 +312,7 @@ void event_loop::run_ready_debug() {
 
 std::vector<std::string> event_loop::pending_task_names() const {
   std::vector<std::string> names;
-  tasks_.for_each([&](const detail::task_context* t) { names.push_back(t->name ? t->name(t) : std::string("?")); });
+  tasks_.for_each([&](const detail::task_context* t) { names.push_back(t->display_name()); });
   return names;
 }
 
@@ -325,7 +325,7 @@ void event_loop::report_deadlock(const detail::future_state_base* waiting_for) {
   msg << ". Blocked forever: ";
   bool first = true;
   tasks_.for_each([&](const detail::task_context* t) {
-    msg << (first ? "" : ", ") << "'" << (t->name ? t->name(t) : std::string("?")) << "'";
+    msg << (first ? "" : ", ") << "'" << t->display_name() << "'";
     if (t->waiting_on != nullptr) msg << " (waiting on " << t->waiting_on->ops->what << ")";
     first = false;
   });
@@ -376,7 +376,7 @@ void event_loop::close() {
   // futures read as cancelled.
   while (!tasks_.empty()) {
     detail::task_context* t = tasks_.front();
-    const std::string name = t->name ? t->name(t) : std::string("?");
+    const std::string name = t->display_name();
     log("aio: event loop closed while task '" + name +
         "' was still pending; it is destroyed. Await or cancel your tasks before the loop closes.");
     t->finished(t, t->root, true);  // frame destroyed, future cancelled, untracked, loop ref dropped

@@ -242,8 +242,7 @@ void future<T>::add_done_callback(F f) {
 
 template <class T>
 std::string future<T>::get_name() const {
-  if (auto* t = dynamic_cast<detail::task_state<T>*>(state_)) return t->name();
-  return {};
+  return state_->task_name();
 }
 template <class T>
 void future<T>::set_name(std::string name) {

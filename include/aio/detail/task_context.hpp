@@ -65,6 +65,9 @@ struct task_context : list_node {
   std::uint32_t cancel_requests = 0;
   bool must_cancel = false;
 
+  /// The name for diagnostics ("?" for a context that has none).
+  [[nodiscard]] std::string display_name() const { return name ? name(this) : std::string("?"); }
+
   /// asyncio's Task.cancel() minus the done() check, which the owner makes.
   bool request_cancel() noexcept {
     ++cancel_requests;
