@@ -64,13 +64,6 @@ std::int64_t steady_ns() noexcept {
 
 void task_context::throw_cancelled() { throw cancelled_error{}; }
 
-void report_never_awaited() noexcept {
-  event_loop* loop = running_loop_tls;
-  if (loop == nullptr || !loop->get_debug()) return;
-  log("aio: a task was destroyed without ever being awaited: its body never ran (forgot co_await, or "
-      "aio::create_task?)");
-}
-
 bool is_cancellation(const std::exception_ptr& e) noexcept {
 #if defined(__GLIBCXX__)
   // Every cancelled task comes through here: asking libstdc++ for the type
@@ -289,14 +282,18 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
 void event_loop::run_ready_debug() {
   for (std::size_t n = ready_.size(); n > 0; --n) {
     detail::ready_entry e = ready_.pop();
-    // Only a task's first step knows its task here; later steps resume a bare
-    // coroutine handle.
-    std::string what = "a task step or callback";
+    // Named before the step runs: a task that finishes takes its name along.
+    std::string what = "a callback";
     if (e.run == &detail::task_context::start) {
       const auto* t = static_cast<const detail::task_context*>(e.arg);
-      what = "the first step of task '" + t->display_name() + "'";
-    } else if (e.run == &detail::callback_node::run) {
-      what = "a callback";
+      const detail::source_site defined = detail::promise_of(t->root).suspended_at();
+      what = "the first step of task '" + t->display_name() + "' (coroutine " + defined.function + " at " +
+             defined.file + ":" + std::to_string(defined.line) + ")";
+    } else if (e.run == &detail::resume_coroutine) {
+      const detail::promise_base& p = detail::promise_of(std::coroutine_handle<>::from_address(e.arg));
+      const detail::source_site at = p.suspended_at();
+      what = "a step of task '" + p.context_->display_name() + "' (resuming " + at.function + " after the await at " +
+             at.file + ":" + std::to_string(at.line) + ")";
     }
     const std::int64_t start = detail::steady_ns();
     e.run(e.arg);
@@ -379,7 +376,7 @@ void event_loop::close() {
     const std::string name = t->display_name();
     log("aio: event loop closed while task '" + name +
         "' was still pending; it is destroyed. Await or cancel your tasks before the loop closes.");
-    t->finished(t, t->root, true);  // frame destroyed, future cancelled, untracked, loop ref dropped
+    t->root_done(t->root, true);  // frame destroyed, future cancelled, untracked, loop ref dropped
   }
   while (!ready_.empty()) {
     detail::ready_entry e = ready_.pop();

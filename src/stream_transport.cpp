@@ -20,7 +20,8 @@ constexpr std::size_t max_fill = 256 * 1024;  // per fill(), so one busy peer ca
 class stream_transport::wait_state_operation : state_waiter {
  public:
   explicit wait_state_operation(stream_transport& t) noexcept : t_(t) {}
-  wait_state_operation(const wait_state_operation&) = delete;
+  // Moved only before the await starts (see detail/sleep.hpp).
+  wait_state_operation(wait_state_operation&& o) noexcept : wait_state_operation(o.t_) {}
   ~wait_state_operation() {
     if (linked()) intrusive_list<state_waiter>::unlink(this);
   }

@@ -45,7 +45,7 @@ task_group::~task_group() {
     delete c;
     detail::task_context* t = s->task();
     if (closing) {
-      if (t != nullptr && t->root) t->finished(t, t->root, true);
+      if (t != nullptr && t->root) t->root_done(t->root, true);
     } else {
       s->cancel();
     }

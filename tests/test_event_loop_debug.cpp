@@ -4,6 +4,7 @@
 #include <aio/tasks.hpp>
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,5 +79,79 @@ TEST_CASE("debug mode reports a task destroyed without ever being awaited", "[ev
   loop.run_until_complete(forgets_to_await(&ran));
   CHECK(ran == 0);
   REQUIRE(log.lines.size() == 1);
-  CHECK(log.lines[0].find("without ever being awaited") != std::string::npos);
+  // Named by the coroutine and where it is defined, as Python names the
+  // coroutine object in "coroutine 'f' was never awaited".
+  CHECK(log.lines[0].find("coroutine never_awaited_body at ") != std::string::npos);
+  CHECK(log.lines[0].find("test_event_loop_debug.cpp:") != std::string::npos);
+  CHECK(log.lines[0].find("was never awaited") != std::string::npos);
+}
+
+namespace {
+
+aio::task<void> blocks_after_an_await() {
+  co_await aio::sleep(1s);
+  std::this_thread::sleep_for(30ms);  // the blocking call, in the second step
+}
+
+aio::task<void> main_with_slow_second_step() {
+  aio::future<void> f = aio::create_task(blocks_after_an_await(), "second-step");
+  co_await f;
+}
+
+aio::task<int> fails_deep() {
+  co_await aio::sleep(1s);
+  throw std::runtime_error("disk on fire");
+}
+
+aio::task<int> awaits_failing_child() {
+  int v = co_await fails_deep();
+  co_return v;
+}
+
+aio::task<int> awaits_failing_task() {
+  aio::future<int> f = aio::create_task(awaits_failing_child(), "worker");
+  int v = co_await f;
+  co_return v;
+}
+
+}  // namespace
+
+TEST_CASE("debug mode names the task and the await a slow later step resumed from", "[event_loop][debug]") {
+  captured_log log;
+  aio::event_loop loop{aio::virtual_time};
+  loop.set_debug(true);
+  loop.slow_callback_duration = 10ms;
+  loop.run_until_complete(main_with_slow_second_step());
+  REQUIRE(log.lines.size() == 1);
+  CHECK(log.lines[0].find("a step of task 'second-step'") != std::string::npos);
+  CHECK(log.lines[0].find("resuming blocks_after_an_await after the await at ") != std::string::npos);
+  CHECK(log.lines[0].find("test_event_loop_debug.cpp:") != std::string::npos);
+}
+
+TEST_CASE("debug mode reports the async chain an exception escaping run travelled through", "[event_loop][debug]") {
+  captured_log log;
+  aio::event_loop loop{aio::virtual_time};
+  loop.set_debug(true);
+  CHECK_THROWS_WITH(loop.run_until_complete(awaits_failing_task()), "disk on fire");
+  REQUIRE(log.lines.size() == 1);
+  const std::string& report = log.lines[0];
+  INFO(report);
+  CHECK(report.find("exception escaped aio::run from task 'main': disk on fire") != std::string::npos);
+  // Innermost first, across the task boundary (worker -> main).
+  const auto deep = report.find("fails_deep at ");
+  const auto child = report.find("awaits_failing_child at ");
+  const auto outer = report.find("awaits_failing_task at ");
+  REQUIRE(deep != std::string::npos);
+  REQUIRE(child != std::string::npos);
+  REQUIRE(outer != std::string::npos);
+  CHECK(deep < child);
+  CHECK(child < outer);
+}
+
+TEST_CASE("without debug mode an escaping exception is only thrown, not reported", "[event_loop][debug]") {
+  captured_log log;
+  aio::event_loop loop{aio::virtual_time};
+  loop.set_debug(false);
+  CHECK_THROWS_WITH(loop.run_until_complete(awaits_failing_task()), "disk on fire");
+  CHECK(log.lines.empty());
 }

@@ -206,8 +206,8 @@ aio::task<void> done_callbacks(std::vector<std::string>* log) {
 // --- task futures ------------------------------------------------------------------
 
 aio::task<std::string> context_name() {
-  aio::detail::task_context* ctx = co_await aio::detail::current_context();
-  co_return ctx->name(ctx);
+  aio::task_info me = co_await aio::current_task();
+  co_return me.get_name();
 }
 
 aio::task<std::vector<std::string>> task_names() {

@@ -54,6 +54,7 @@ struct virtual_time_t {
 inline constexpr virtual_time_t virtual_time{};
 
 template <class T> class future;
+class task_info;
 class thread_pool;
 
 namespace detail {
@@ -232,6 +233,7 @@ class event_loop {
 
  private:
   template <class T> friend class detail::task_state;
+  friend std::vector<task_info> all_tasks(const event_loop& loop);
   void enter(const char* what);
   void throw_if_closed(const char* what) const;
   void leave() noexcept;
@@ -240,6 +242,8 @@ class event_loop {
   void run_once(const detail::future_state_base* waiting_for);
   void run_until_done(const detail::future_state_base& target);
   void run_ready_debug();
+  /// Debug mode: `main` failed; logs the async chain its exception crossed.
+  void report_escaping_exception(detail::future_state_base& main) noexcept;
   [[noreturn]] void report_deadlock(const detail::future_state_base* waiting_for);
 
   std::unique_ptr<detail::reactor> reactor_;

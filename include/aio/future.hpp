@@ -16,13 +16,75 @@
 
 #include <cstdint>
 #include <exception>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace aio {
+
+/// One frame of an async stack trace: a coroutine, and the co_await it is
+/// suspended at (the line of the last await it reached).
+struct stack_frame {
+  const char* function;
+  const char* file;
+  std::uint32_t line;
+};
+
+/// A task seen without its result type: what aio::current_task() and
+/// aio::all_tasks() give (asyncio's Task object; the result stays with the
+/// task's future<T>). Copyable; keeps the task's state alive. An empty
+/// task_info (default-constructed) refers to no task. Loop-affine.
+class task_info {
+ public:
+  task_info() noexcept = default;
+  explicit task_info(detail::future_state_base* state) noexcept : state_(state) {
+    if (state_) state_->add_ref();
+  }
+  task_info(const task_info& o) noexcept : task_info(o.state_) {}
+  task_info(task_info&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
+  task_info& operator=(task_info o) noexcept {
+    std::swap(state_, o.state_);
+    return *this;
+  }
+  ~task_info() {
+    if (state_) state_->release();
+  }
+
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+  friend bool operator==(const task_info& a, const task_info& b) noexcept { return a.state_ == b.state_; }
+
+  /// Task.get_name() / set_name().
+  [[nodiscard]] std::string get_name() const { return state_ ? state_->task_name() : std::string(); }
+  void set_name(std::string name) {
+    if (state_) state_->set_task_name(std::move(name));
+  }
+  [[nodiscard]] bool done() const noexcept { return !state_ || state_->done(); }
+  [[nodiscard]] bool cancelled() const noexcept {
+    return state_ && state_->state() == detail::future_state_base::status::cancelled;
+  }
+  /// Task.cancel(), as future<T>::cancel().
+  bool cancel() noexcept { return state_ && state_->cancel(); }
+  [[nodiscard]] std::uint32_t cancelling() const noexcept {
+    auto* t = state_ ? state_->task() : nullptr;
+    return t ? t->cancel_requests : 0;
+  }
+  /// What the task is suspended on ("aio::sleep", "aio::queue::get", ...);
+  /// null while it runs, is ready to run, or is done.
+  [[nodiscard]] const char* waiting_on() const noexcept;
+  /// Task.get_stack(): the chain of coroutines the task is suspended in,
+  /// outermost (the task's own coroutine) first, each at the line of its
+  /// current co_await. Empty while the task runs, is ready to run, or is done.
+  [[nodiscard]] std::vector<stack_frame> get_stack() const;
+  /// Task.print_stack(): the name, the state and get_stack(), one frame a line.
+  void print_stack(std::ostream& out) const;
+
+ private:
+  detail::future_state_base* state_ = nullptr;
+};
 
 /// The settled result of one child of gather_settled (asyncio's
 /// return_exceptions=True): a value, an exception, or cancelled.
@@ -153,8 +215,11 @@ class future {
     return t ? t->uncancel() : 0;
   }
   /// Task.get_name(): the name given to create_task, else "Task-<n>".
-  [[nodiscard]] std::string get_name() const;
-  void set_name(std::string name);
+  [[nodiscard]] std::string get_name() const { return state_->task_name(); }
+  void set_name(std::string name) { state_->set_task_name(std::move(name)); }
+  /// Task.get_stack() / print_stack(): see task_info.
+  [[nodiscard]] std::vector<stack_frame> get_stack() const { return task_info{state_}.get_stack(); }
+  void print_stack(std::ostream& out) const { task_info{state_}.print_stack(out); }
 
   class awaiter;
   awaiter operator co_await() const noexcept { return awaiter{state_}; }
@@ -240,14 +305,6 @@ void future<T>::add_done_callback(F f) {
   state_->add_waiter(new detail::done_callback_waiter<T, F>(state_, std::move(f), loop));
 }
 
-template <class T>
-std::string future<T>::get_name() const {
-  return state_->task_name();
-}
-template <class T>
-void future<T>::set_name(std::string name) {
-  if (auto* t = dynamic_cast<detail::task_state<T>*>(state_)) t->set_name(std::move(name));
-}
 
 }  // namespace aio
 

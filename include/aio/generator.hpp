@@ -54,6 +54,7 @@ struct generator_exit {};
 template <class T>
 class generator_promise final : public promise_base {
  public:
+  explicit generator_promise(source_site defined_at = source_site::here()) noexcept : promise_base(defined_at) {}
   async_generator<T> get_return_object() noexcept;
 
   // Back to the consumer, by symmetric transfer — or, if the consumer's next()
@@ -242,6 +243,7 @@ class async_generator<T>::close_operation : public detail::generator_step<T> {
 namespace detail {
 template <class T>
 async_generator<T> generator_promise<T>::get_return_object() noexcept {
+  static_assert(alignof(generator_promise) <= max_promise_alignment, "see promise_of()");
   return async_generator<T>{std::coroutine_handle<generator_promise>::from_promise(*this)};
 }
 

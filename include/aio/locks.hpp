@@ -114,7 +114,9 @@ class lock {
 class lock::acquire_operation : detail::waiter {
  public:
   explicit acquire_operation(lock& l) noexcept : lock_(&l) {}
-  acquire_operation(const acquire_operation&) = delete;
+  // Movable only before the await starts (promise_base::await_transform moves
+  // a temporary awaitable into the await), when it holds nothing but its target.
+  acquire_operation(acquire_operation&& o) noexcept : acquire_operation(*o.lock_) {}
   ~acquire_operation() { detail::waiter_list<>::remove(this); }
 
   // Free: take it without suspending (asyncio's fast path).
@@ -163,7 +165,8 @@ class event {
 class event::wait_operation : detail::waiter {
  public:
   explicit wait_operation(event& e) noexcept : event_(&e) {}
-  wait_operation(const wait_operation&) = delete;
+  // Moved only before the await starts (see lock::acquire_operation).
+  wait_operation(wait_operation&& o) noexcept : wait_operation(*o.event_) {}
   ~wait_operation() { detail::waiter_list<>::remove(this); }
 
   // A set event is not a suspension point (asyncio returns at once).
@@ -233,7 +236,8 @@ class condition {
 class condition::notified_operation : detail::waiter {
  public:
   explicit notified_operation(condition& c) noexcept : cond_(&c) {}
-  notified_operation(const notified_operation&) = delete;
+  // Moved only before the await starts (see lock::acquire_operation).
+  notified_operation(notified_operation&& o) noexcept : notified_operation(*o.cond_) {}
   ~notified_operation() { detail::waiter_list<>::remove(this); }
   bool await_ready() const noexcept { return false; }
   template <class P>
@@ -334,7 +338,8 @@ class semaphore {
 class semaphore::acquire_operation : detail::waiter {
  public:
   explicit acquire_operation(semaphore& s) noexcept : sem_(&s) {}
-  acquire_operation(const acquire_operation&) = delete;
+  // Moved only before the await starts (see lock::acquire_operation).
+  acquire_operation(acquire_operation&& o) noexcept : acquire_operation(*o.sem_) {}
   ~acquire_operation() { detail::waiter_list<>::remove(this); }
 
   // A free permit is taken without suspending.

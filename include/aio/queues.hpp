@@ -213,7 +213,9 @@ template <class T, class Storage>
 class basic_queue<T, Storage>::put_operation : public waiter {
  public:
   put_operation(basic_queue& q, T&& item) : queue_(&q), item_(std::move(item)) {}
-  put_operation(const put_operation&) = delete;
+  // Moved only before the await starts (see lock::acquire_operation).
+  put_operation(put_operation&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
+      : put_operation(*o.queue_, std::move(o.item_)) {}
   ~put_operation() { waiter_list<put_operation>::remove(this); }
 
   // Room (or shut down): finish without suspending.
@@ -260,7 +262,8 @@ template <class T, class Storage>
 class basic_queue<T, Storage>::get_operation : public waiter {
  public:
   explicit get_operation(basic_queue& q) noexcept : queue_(&q) {}
-  get_operation(const get_operation&) = delete;
+  // Moved only before the await starts (see lock::acquire_operation).
+  get_operation(get_operation&& o) noexcept : get_operation(*o.queue_) {}
   ~get_operation() { waiter_list<get_operation>::remove(this); }
 
   // An item (or a shut-down empty queue): finish without suspending.

@@ -104,7 +104,7 @@ class [[nodiscard("a task does nothing until it is awaited or passed to aio::cre
     if (handle_) {
       // Still ours: nobody awaited or scheduled it (Python's "coroutine ...
       // was never awaited"), reported in debug mode.
-      detail::report_never_awaited();
+      detail::report_never_awaited(handle_.promise());
       handle_.destroy();
     }
   }
@@ -114,10 +114,12 @@ class [[nodiscard("a task does nothing until it is awaited or passed to aio::cre
 namespace detail {
 template <class T>
 task<T> task_promise<T>::get_return_object() noexcept {
+  static_assert(alignof(task_promise) <= max_promise_alignment, "see promise_of()");
   return task<T>{std::coroutine_handle<task_promise>::from_promise(*this)};
 }
 template <class T>
 task<T&> task_promise<T&>::get_return_object() noexcept {
+  static_assert(alignof(task_promise) <= max_promise_alignment, "see promise_of()");
   return task<T&>{std::coroutine_handle<task_promise>::from_promise(*this)};
 }
 inline task<void> task_promise<void>::get_return_object() noexcept {

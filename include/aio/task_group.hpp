@@ -164,7 +164,8 @@ class task_group::join_operation : detail::waiting_task {
  public:
   join_operation(task_group& g, std::exception_ptr body_error) noexcept
       : group_(&g), body_error_(std::move(body_error)) {}
-  join_operation(const join_operation&) = delete;
+  // Moved only before the await starts (see lock::acquire_operation).
+  join_operation(join_operation&& o) noexcept : join_operation(*o.group_, std::move(o.body_error_)) {}
   ~join_operation() {
     if (group_->joiner_ == this) group_->joiner_ = nullptr;
   }

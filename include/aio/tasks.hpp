@@ -1,6 +1,6 @@
 // aio/tasks.hpp — running coroutines concurrently (asyncio's tasks.py):
 // create_task, gather / when_all, gather_settled, when_any, shield, sleep,
-// sleep_until, yield.
+// sleep_until, yield; and looking at them: current_task, all_tasks, dump_tasks.
 //
 // Wake-ups go through the loop's ready queue; nothing here resumes a coroutine
 // inline. Loop-affine, not thread-safe.
@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <iosfwd>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -32,6 +33,46 @@ template <class T>
 future<T> create_task(task<T> t, std::string name = {}) {
   return get_running_loop().create_task(std::move(t), std::move(name));
 }
+
+namespace detail {
+class current_task_operation {
+ public:
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    context_ = context_of(h);
+    return false;  // never actually suspends
+  }
+  task_info await_resume() const noexcept {
+    return task_info{context_ ? context_->kind->owner(context_) : nullptr};
+  }
+
+ private:
+  task_context* context_ = nullptr;
+};
+}  // namespace detail
+
+/// asyncio.current_task(), as an awaitable: `aio::task_info me = co_await
+/// aio::current_task();` gives the task the calling coroutine runs in. Inside
+/// a child of gather / when_any / as_completed that is the task awaiting the
+/// gather: aio's gather children are part of that task, not tasks of their own.
+/// Does not suspend and is not a cancellation point.
+[[nodiscard]] inline detail::current_task_operation current_task() noexcept { return {}; }
+
+/// asyncio.all_tasks(): the tasks of `loop` that are not done, in creation
+/// order (tasks made by create_task, run, task_group and shield; the children
+/// of gather belong to the task awaiting them).
+[[nodiscard]] std::vector<task_info> all_tasks(const event_loop& loop);
+/// The same for the running loop. Throws invalid_state_error without one.
+[[nodiscard]] std::vector<task_info> all_tasks();
+
+/// Prints every pending task of `loop` with its async stack trace: the chain of
+/// coroutines each one is suspended in, with the line of every co_await, and
+/// what it waits on (a lock, a queue, a future, a timer...). For a server, say,
+/// call it from a signal handler (loop.add_signal_handler(SIGUSR1, ...)).
+void dump_tasks(std::ostream& out, const event_loop& loop);
+/// The same for the running loop. Throws invalid_state_error without one.
+void dump_tasks(std::ostream& out);
 
 namespace detail {
 template <class A>

@@ -88,7 +88,8 @@ class as_completed_state {
   class next_completed_operation : waiting_task {
    public:
     explicit next_completed_operation(as_completed_state& s) noexcept : state_(&s) {}
-    next_completed_operation(const next_completed_operation&) = delete;
+    // Moved only before the await starts (see lock::acquire_operation).
+    next_completed_operation(next_completed_operation&& o) noexcept : next_completed_operation(*o.state_) {}
     ~next_completed_operation() {
       if (state_->next_waiter_ == this) state_->next_waiter_ = nullptr;
     }
@@ -125,7 +126,8 @@ class as_completed_state {
   class all_finished_operation : waiting_task {
    public:
     explicit all_finished_operation(as_completed_state& s) noexcept : state_(&s) {}
-    all_finished_operation(const all_finished_operation&) = delete;
+    // Moved only before the await starts (see lock::acquire_operation).
+    all_finished_operation(all_finished_operation&& o) noexcept : all_finished_operation(*o.state_) {}
     ~all_finished_operation() {
       if (state_->all_waiter_ == this) state_->all_waiter_ = nullptr;
     }

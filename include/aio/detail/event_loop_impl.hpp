@@ -34,6 +34,7 @@ T event_loop::run_until_complete(future<T> f) {
     ~leave_on_exit() { loop->leave(); }
   } guard{this};
   run_until_done(*f.state());
+  if (debug_) [[unlikely]] report_escaping_exception(*f.state());
   if constexpr (std::is_void_v<T>) f.result();
   else return f.state()->take();
 }

@@ -60,6 +60,7 @@ class future_state_base : public pooled {
   /// The task behind this future, if it is a task's, and its name.
   virtual task_context* task() const noexcept { return nullptr; }
   [[nodiscard]] virtual std::string task_name() const { return {}; }
+  virtual void set_task_name(std::string) {}
 
   void set_exception(std::exception_ptr e) {
     if (!e) throw invalid_state_error("aio::future::set_exception() was given an empty exception_ptr");

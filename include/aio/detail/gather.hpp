@@ -105,7 +105,7 @@ struct task_child final : task_context {
     auto h = t.release();
     h.promise().context_ = this;
     root = h;
-    finished = &on_finished;
+    kind = &kind_table;
     ++g.remaining;
     l.schedule({&task_context::start, static_cast<task_context*>(this)});
   }
@@ -119,6 +119,16 @@ struct task_child final : task_context {
     return result.cancelled() ? child_status::cancelled : child_status::error;
   }
 
+  static std::string name_of(const task_context* ctx) {
+    auto* self = static_cast<const task_child*>(ctx);
+    std::string child = "gather child " + std::to_string(self->index);
+    const task_context* awaiting = self->parent->context;
+    return awaiting ? awaiting->display_name() + " > " + child : child;
+  }
+  static future_state_base* owner_of(const task_context* ctx) noexcept {
+    const task_context* awaiting = static_cast<const task_child*>(ctx)->parent->context;
+    return awaiting ? awaiting->kind->owner(awaiting) : nullptr;
+  }
   static void on_finished(task_context* ctx, std::coroutine_handle<> r, bool never_started) noexcept {
     auto* self = static_cast<task_child*>(ctx);
     self->root = {};
@@ -131,6 +141,7 @@ struct task_child final : task_context {
     }
     self->parent->child_done(self->index, self->status());
   }
+  static constexpr task_context_kind kind_table{&task_child::on_finished, &task_child::name_of, &task_child::owner_of};
 };
 
 /// A future<T> child: watched, owned by the caller.

@@ -13,7 +13,8 @@ namespace aio::detail {
 class io_wait_operation : waiting_task, io_waiter {
  public:
   io_wait_operation(io_registration& r, bool write) noexcept : reg_(r), write_(write) {}
-  io_wait_operation(const io_wait_operation&) = delete;
+  // Moved only before the await starts (see sleep_operation).
+  io_wait_operation(io_wait_operation&& o) noexcept : io_wait_operation(o.reg_, o.write_) {}
   ~io_wait_operation() {
     if (suspended_) {  // the frame died while waiting (loop closing)
       if (slot() == this) slot() = nullptr;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <aio/detail/frame_allocator.hpp>
+#include <aio/detail/source_site.hpp>
 #include <aio/detail/task_context.hpp>
 #include <aio/detail/value_slot.hpp>
 
@@ -11,11 +12,28 @@
 #include <type_traits>
 #include <utility>
 
+// Async stack traces with the line of every await: see await_transform below.
+#ifndef AIO_ASYNC_STACKS
+#ifdef NDEBUG
+#define AIO_ASYNC_STACKS 0
+#else
+#define AIO_ASYNC_STACKS 1
+#endif
+#endif
+#if AIO_ASYNC_STACKS
+#include <aio/detail/awaited_lvalue.hpp>
+#endif
+
 namespace aio {
 template <class T> class task;
 }
 
 namespace aio::detail {
+
+/// Debug mode: records that `e` travelled out of the coroutine at `where`, so
+/// that an exception escaping aio::run can be reported with the async chain it
+/// crossed (src/introspection.cpp). Free when debug mode is off.
+void note_exception_passing(const std::exception_ptr& e, source_site where) noexcept;
 
 class promise_base : public pooled {
  public:
@@ -37,16 +55,58 @@ class promise_base : public pooled {
         }
         return p.continuation_;
       }
-      p.context_->finished(p.context_, h, false);
+      p.context_->root_done(h, false);
       return std::noop_coroutine();
     }
     void await_resume() const noexcept {}
   };
 
+  // The coroutine's own site (its definition) until its first await: what a
+  // never-awaited task is reported with. The compiler falls back to this
+  // constructor because no coroutine takes a source_site as its parameters.
+  explicit promise_base(source_site defined_at = source_site::here()) noexcept
+      : site_file_(defined_at.file), site_function_(defined_at.function), site_line_(defined_at.line) {}
+
   // Lazy: the body starts when the task is awaited or scheduled.
   std::suspend_always initial_suspend() const noexcept { return {}; }
   final_awaiter final_suspend() const noexcept { return {}; }
-  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+  void unhandled_exception() noexcept {
+    exception_ = std::current_exception();
+    note_exception_passing(exception_, suspended_at());
+  }
+
+#if AIO_ASYNC_STACKS
+  /// Every co_await passes through here, leaving behind the line it is on:
+  /// the async stack traces (aio::dump_tasks, future::print_stack) read it
+  /// from each suspended frame. Three stores per await, no allocation; but a
+  /// temporary awaitable is moved into the await, and the frame keeps room for
+  /// both (~16 + one awaiter's bytes per frame). So it is on where assertions
+  /// are (no NDEBUG) and off in release builds, unless AIO_ASYNC_STACKS says
+  /// otherwise. A named awaitable is awaited in place (awaited_lvalue.hpp).
+  template <class Awaitable>
+    requires(!std::is_reference_v<Awaitable>)
+  Awaitable await_transform(Awaitable&& a, source_site at = source_site::here()) noexcept(
+      std::is_nothrow_move_constructible_v<Awaitable>) {
+    static_assert(std::is_move_constructible_v<Awaitable>,
+                  "aio: with AIO_ASYNC_STACKS on, an awaitable awaited as a temporary inside an aio::task must "
+                  "be movable; this one is not: give it a name first (`auto op = make_op(); co_await op;`)");
+    record_site(at);
+    return static_cast<Awaitable&&>(a);
+  }
+  template <class Awaitable>
+  auto await_transform(Awaitable& a, source_site at = source_site::here()) {
+    record_site(at);
+    return await_lvalue(a);
+  }
+#endif
+  void record_site(source_site at) noexcept {
+    site_file_ = at.file;
+    site_function_ = at.function;
+    site_line_ = at.line;
+  }
+  /// The last await this coroutine reached (its definition before the first;
+  /// always its definition when AIO_ASYNC_STACKS is off).
+  [[nodiscard]] source_site suspended_at() const noexcept { return {site_file_, site_function_, site_line_}; }
 
   [[nodiscard]] task_context* context() const noexcept { return context_; }
   [[nodiscard]] std::exception_ptr exception() const noexcept { return exception_; }
@@ -57,6 +117,9 @@ class promise_base : public pooled {
   std::coroutine_handle<> continuation_;
   task_context* context_ = nullptr;
   std::exception_ptr exception_;
+  const char* site_file_;
+  const char* site_function_;
+  std::uint32_t site_line_;  // beside start_, in what would be padding
   start_state start_ = start_state::scheduled;
 
  protected:
@@ -68,6 +131,7 @@ class promise_base : public pooled {
 template <class T>
 class task_promise final : public promise_base {
  public:
+  explicit task_promise(source_site defined_at = source_site::here()) noexcept : promise_base(defined_at) {}
   task<T> get_return_object() noexcept;
 
   template <class U = T>
@@ -87,6 +151,7 @@ class task_promise final : public promise_base {
 template <class T>
 class task_promise<T&> final : public promise_base {
  public:
+  explicit task_promise(source_site defined_at = source_site::here()) noexcept : promise_base(defined_at) {}
   task<T&> get_return_object() noexcept;
   void return_value(T& v) noexcept { result_.emplace(v); }
   T& result() {
@@ -102,6 +167,7 @@ class task_promise<T&> final : public promise_base {
 template <>
 class task_promise<void> final : public promise_base {
  public:
+  explicit task_promise(source_site defined_at = source_site::here()) noexcept : promise_base(defined_at) {}
   task<void> get_return_object() noexcept;
   void return_void() noexcept {}
   void result() { rethrow_if_failed(); }
@@ -112,7 +178,18 @@ class task_promise<void> final : public promise_base {
 };
 
 /// Debug mode: a task<T> destroyed without ever being awaited (src/event_loop.cpp).
-void report_never_awaited() noexcept;
+void report_never_awaited(const promise_base& never_started) noexcept;
+
+/// The promise of a suspended aio coroutine, from its type-erased handle.
+/// Every aio coroutine type's promise is a promise_base at the same offset in
+/// its frame, which task_promise and generator_promise check with
+/// `static_assert(alignof(P) <= max_promise_alignment)`: both compilers place
+/// the promise right after the two resume/destroy pointers, rounded up to its
+/// alignment, so any promise aligned to at most 16 bytes sits at offset 16.
+inline constexpr std::size_t max_promise_alignment = 16;
+inline promise_base& promise_of(std::coroutine_handle<> h) noexcept {
+  return std::coroutine_handle<promise_base>::from_address(h.address()).promise();
+}
 
 /// Awaitables reach the task context through the awaiting coroutine's promise;
 /// only aio coroutines have one.

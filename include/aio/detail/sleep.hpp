@@ -16,7 +16,9 @@ class sleep_operation : waiting_task, timer_node {
  public:
   /// `relative`: the deadline is `ns` after the loop's time when the await starts.
   sleep_operation(std::int64_t ns, bool relative) noexcept : amount_(ns), relative_(relative) {}
-  sleep_operation(const sleep_operation&) = delete;
+  // Moved only before the await starts (promise_base::await_transform moves a
+  // temporary awaitable into the await), when it holds nothing but its amount.
+  sleep_operation(sleep_operation&& o) noexcept : sleep_operation(o.amount_, o.relative_) {}
   ~sleep_operation() {
     if (armed()) context->loop->remove_timer(*this);  // the frame died while sleeping (loop closing)
   }

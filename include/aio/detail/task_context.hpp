@@ -24,6 +24,22 @@ class event_loop;
 namespace aio::detail {
 
 struct suspension;
+struct task_context;
+class future_state_base;
+
+/// What differs between the two kinds of task context (a task of its own, and
+/// a child of gather / when_any / as_completed): one static table per kind, so
+/// a context spends one pointer on it.
+struct task_context_kind {
+  /// Called when the root coroutine finished (its result is still in its
+  /// promise), or with never_started when it was cancelled before its first step.
+  void (*finished)(task_context*, std::coroutine_handle<> root, bool never_started) noexcept;
+  /// The name for diagnostics: a task's name, or "<parent's name> > gather child 2".
+  std::string (*name)(const task_context*);
+  /// The task (with a future) this context works for: itself for a task; for
+  /// a gather child, the task awaiting the gather (null before it suspends).
+  future_state_base* (*owner)(const task_context*) noexcept;
+};
 
 /// What every await of one kind shares: one static object per awaiter type,
 /// so a suspension costs a single pointer in the frame.
@@ -57,16 +73,14 @@ struct task_context : list_node {
   event_loop* loop = nullptr;
   suspension* waiting_on = nullptr;
   std::coroutine_handle<> root;
-  /// Called when the root coroutine finished (its result is still in its
-  /// promise), or with never_started when it was cancelled before its first step.
-  void (*finished)(task_context*, std::coroutine_handle<> root, bool never_started) noexcept = nullptr;
-  /// The task's name, for diagnostics (null for unnamed children).
-  std::string (*name)(const task_context*) = nullptr;
+  const task_context_kind* kind = nullptr;
   std::uint32_t cancel_requests = 0;
   bool must_cancel = false;
 
-  /// The name for diagnostics ("?" for a context that has none).
-  [[nodiscard]] std::string display_name() const { return name ? name(this) : std::string("?"); }
+  /// The name for diagnostics.
+  [[nodiscard]] std::string display_name() const { return kind->name(this); }
+  /// See task_context_kind::finished.
+  void root_done(std::coroutine_handle<> r, bool never_started) noexcept { kind->finished(this, r, never_started); }
 
   /// asyncio's Task.cancel() minus the done() check, which the owner makes.
   bool request_cancel() noexcept {
@@ -111,7 +125,7 @@ struct task_context : list_node {
     if (self->must_cancel) [[unlikely]] {
       // asyncio: a task cancelled before its first step never runs its body.
       self->must_cancel = false;
-      self->finished(self, self->root, true);
+      self->root_done(self->root, true);
       return;
     }
     self->root.resume();

@@ -50,8 +50,7 @@ class task_state final : public future_state<T>, public task_context {
       : name_(name.empty() ? nullptr : std::make_unique<std::string>(std::move(name))), id_(id) {
     this->loop = &loop;
     this->root = h;
-    this->finished = &task_state::on_finished;
-    this->task_context::name = [](const task_context* c) { return static_cast<const task_state*>(c)->name(); };
+    this->kind = &kind_table;
     h.promise().context_ = this;
   }
   ~task_state() override {
@@ -73,6 +72,7 @@ class task_state final : public future_state<T>, public task_context {
   task_context* task() const noexcept override { return const_cast<task_state*>(this); }
 
   [[nodiscard]] std::string task_name() const override { return name(); }
+  void set_task_name(std::string n) override { set_name(std::move(n)); }
   [[nodiscard]] std::string name() const {
     return name_ ? *name_ : "Task-" + std::to_string(id_);
   }
@@ -84,6 +84,10 @@ class task_state final : public future_state<T>, public task_context {
   void store_error(std::exception_ptr e) noexcept { this->error_ = std::move(e); }
 
  private:
+  static std::string name_of(const task_context* c) { return static_cast<const task_state*>(c)->name(); }
+  static future_state_base* owner_of(const task_context* c) noexcept {
+    return const_cast<task_state*>(static_cast<const task_state*>(c));
+  }
   static void on_finished(task_context* ctx, std::coroutine_handle<> r, bool never_started) noexcept {
     auto* self = static_cast<task_state*>(ctx);
     status s = status::cancelled;
@@ -94,6 +98,8 @@ class task_state final : public future_state<T>, public task_context {
     self->finish(s);
     self->release();  // the loop's reference, held while the task was pending
   }
+
+  static constexpr task_context_kind kind_table{&task_state::on_finished, &task_state::name_of, &task_state::owner_of};
 
   std::unique_ptr<std::string> name_;  // only when given: most tasks keep "Task-<id>"
   std::uint64_t id_;
