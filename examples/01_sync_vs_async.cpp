@@ -30,6 +30,7 @@ void print_time_taken(stopwatch::time_point start) {
 
 // --- The synchronous version: each call blocks the whole thread. ----------
 
+// [sync]
 std::string fetch_data_sync(const std::string& url) {
   std::this_thread::sleep_for(1s);  // stands in for a network round trip
   return "Data from " + url;
@@ -42,9 +43,11 @@ void sync_main() {
   [[maybe_unused]] std::string result3 = fetch_data_sync("url3");
   print_time_taken(start);  // ~3 seconds
 }
+// [/sync]
 
 // --- The asynchronous version. ----------------------------------------------
 
+// [async]
 // `url` is taken by value on purpose. A task is lazy: calling fetch_data only
 // creates its frame, and the body runs later, when the task is awaited or
 // gathered. A `const std::string&` parameter would then refer to the temporary
@@ -65,8 +68,11 @@ aio::task<void> async_main() {
   print_time_taken(start);  // ~1 second
   std::printf("%s\n", py_list({result1, result2, result3}).c_str());
 }
+// [/async]
 
+// [main]
 int main() {
   sync_main();
   aio::run(async_main());  // asyncio.run(main())
 }
+// [/main]

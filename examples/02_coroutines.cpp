@@ -12,13 +12,16 @@
 
 using namespace std::chrono_literals;
 
+// [my_coroutine]
 aio::task<std::string> my_coroutine() {
   std::printf("Hello\n");
   co_await aio::sleep(1s);
   std::printf("World\n");
   co_return "Done";
 }
+// [/my_coroutine]
 
+// [running]
 // `result = await my_coroutine()` is only legal inside another coroutine, and
 // C++'s main cannot be one, so the first way of running it needs a caller.
 aio::task<void> caller() {
@@ -38,3 +41,4 @@ int main() {
   // the task finishes, then closed); aio::run returns the task's value.
   [[maybe_unused]] std::string result = aio::run(my_coroutine());
 }
+// [/running]

@@ -22,6 +22,7 @@ std::string py_list(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+// [task]
 // Parameters by value: the task outlives the call that created it (it starts
 // at the loop's next iteration), so it must own what it uses.
 aio::task<std::string> task(std::string name, std::chrono::seconds delay) {
@@ -30,7 +31,9 @@ aio::task<std::string> task(std::string name, std::chrono::seconds delay) {
   std::printf("Task %s completed\n", name.c_str());
   co_return "Result from " + name;
 }
+// [/task]
 
+// [main]
 aio::task<void> async_main() {
   // create_task schedules each task to start at the next loop iteration and
   // returns an aio::future<std::string> (Python's Task object). They start in
@@ -49,3 +52,4 @@ aio::task<void> async_main() {
 int main() {
   aio::run(async_main());
 }
+// [/main]

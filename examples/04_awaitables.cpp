@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <string>
 
+// [awaitables]
 // 1. A coroutine.
 aio::task<std::string> coro() { co_return "coroutine"; }
 
@@ -37,6 +38,7 @@ aio::task<void> async_main() {
 
   std::printf("%s %s %s\n", result1.c_str(), result2.c_str(), result3.c_str());
 }
+// [/awaitables]
 
 int main() {
   aio::run(async_main());

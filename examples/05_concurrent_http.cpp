@@ -27,15 +27,18 @@ using namespace std::chrono_literals;
 
 // --- the three "remote" URLs, served locally -----------------------------------------
 
+// [server]
 /// GET /data1, /data2, /data3: /dataN answers after N * 0.3 s.
 aio::task<aio::http::response> data(aio::http::request& req) {
   const int n = req.path.back() - '0';
   co_await aio::sleep(n * 300ms);
   co_return aio::http::response::text("Data from url" + std::to_string(n));
 }
+// [/server]
 
 // --- the guide's client code -----------------------------------------------------------
 
+// [client]
 aio::task<std::string> fetch_url(aio::http::client_session& session, std::string url) {
   auto getting = session.get(url);
   aio::http::client_response response = co_await std::move(getting);
@@ -48,6 +51,7 @@ aio::task<std::vector<std::string>> fetch_multiple_urls(std::vector<std::string>
   for (const std::string& url : urls) tasks.push_back(fetch_url(session, url));
   co_return co_await aio::gather(std::move(tasks));
 }
+// [/client]
 
 aio::task<void> async_main() {
   aio::http::app app;

@@ -27,6 +27,7 @@
 
 namespace fs = std::filesystem;
 
+// [files]
 aio::task<std::string> read_file_async(std::string filename) {
   aio::async_file f = co_await aio::open_file(filename, "r");
   std::string content = co_await f.read();
@@ -45,6 +46,7 @@ aio::task<std::vector<std::string>> process_files(std::vector<std::string> filen
   for (const auto& f : filenames) tasks.push_back(read_file_async(f));
   co_return co_await aio::gather(std::move(tasks));
 }
+// [/files]
 
 aio::task<void> async_main(std::string dir) {
   std::vector<std::string> files;

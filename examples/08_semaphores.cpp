@@ -13,6 +13,7 @@
 
 using namespace std::chrono_literals;
 
+// [worker]
 // The semaphore is shared by reference: it lives in async_main's frame, which
 // outlives every worker because async_main awaits them all.
 aio::task<void> worker(aio::semaphore& semaphore, int task_id) {
@@ -23,7 +24,9 @@ aio::task<void> worker(aio::semaphore& semaphore, int task_id) {
   co_await aio::sleep(1s);
   std::printf("Task %d completed\n", task_id);
 }
+// [/worker]
 
+// [main]
 aio::task<void> async_main() {
   // Limit to 3 concurrent tasks.
   aio::semaphore semaphore{3};
@@ -36,3 +39,4 @@ aio::task<void> async_main() {
 int main() {
   aio::run(async_main());  // asyncio.run(main())
 }
+// [/main]

@@ -13,11 +13,14 @@
 
 using namespace std::chrono_literals;
 
+// [slow_operation]
 aio::task<std::string> slow_operation() {
   co_await aio::sleep(5s);
   co_return "Result";
 }
+// [/slow_operation]
 
+// [main]
 aio::task<void> async_main() {
   try {
     // Time out after 2 seconds. wait_for returns a task as well; nothing runs
@@ -36,3 +39,4 @@ aio::task<void> async_main() {
 int main() {
   aio::run(async_main());
 }
+// [/main]

@@ -14,6 +14,7 @@
 
 using namespace std::chrono_literals;
 
+// [long_running_task]
 aio::task<std::string> long_running_task() {
   try {
     for (int i = 0; i < 10; ++i) {
@@ -31,7 +32,9 @@ aio::task<std::string> long_running_task() {
     throw;
   }
 }
+// [/long_running_task]
 
+// [main]
 aio::task<void> async_main() {
   aio::future<std::string> task = aio::create_task(long_running_task());
 
@@ -50,3 +53,4 @@ aio::task<void> async_main() {
 int main() {
   aio::run(async_main());
 }
+// [/main]

@@ -25,6 +25,7 @@ using namespace std::chrono_literals;
 
 // --- 1. A sentinel per consumer --------------------------------------------
 
+// [producer]
 aio::task<void> producer(aio::queue<std::optional<int>>& queue, int items, int consumers) {
   for (int item = 0; item < items; ++item) {
     co_await queue.put(item);  // waits while the queue holds five items
@@ -33,7 +34,9 @@ aio::task<void> producer(aio::queue<std::optional<int>>& queue, int items, int c
   }
   for (int i = 0; i < consumers; ++i) co_await queue.put(std::nullopt);  // one each
 }
+// [/producer]
 
+// [consumer]
 aio::task<void> consumer(aio::queue<std::optional<int>>& queue, std::string name) {
   while (true) {
     std::optional<int> item = co_await queue.get();
@@ -46,14 +49,18 @@ aio::task<void> consumer(aio::queue<std::optional<int>>& queue, std::string name
     queue.task_done();
   }
 }
+// [/consumer]
 
+// [with_sentinels]
 aio::task<void> with_sentinels() {
   aio::queue<std::optional<int>> queue{5};  // maxsize=5
   co_await aio::gather(producer(queue, 10, 2), consumer(queue, "A"), consumer(queue, "B"));
 }
+// [/with_sentinels]
 
 // --- 2. shutdown() -------------------------------------------------------------
 
+// [shutdown]
 aio::task<void> producer_then_shutdown(aio::queue<int>& queue, int items) {
   for (int item = 0; item < items; ++item) {
     co_await queue.put(item);
@@ -81,6 +88,7 @@ aio::task<void> with_shutdown() {
   co_await aio::gather(producer_then_shutdown(queue, 10), consumer_until_shutdown(queue, "A"),
                        consumer_until_shutdown(queue, "B"));
 }
+// [/shutdown]
 
 aio::task<void> async_main() {
   std::printf("-- a sentinel per consumer --\n");

@@ -56,6 +56,7 @@ std::string blocking_function() {
   return "blocking result";
 }
 
+// [blocking]
 // ❌ Bad: the blocking call runs on the loop's thread, so nothing else runs.
 aio::task<void> bad_function() {
   std::this_thread::sleep_for(1s);
@@ -73,6 +74,7 @@ aio::task<std::string> run_blocking_in_executor(aio::thread_pool* executor) {
   aio::event_loop& loop = aio::get_running_loop();
   co_return co_await loop.run_in_executor(*executor, blocking_function);
 }
+// [/blocking]
 
 /// Runs `work` next to a ticker and reports the ticker's longest gap.
 template <class T>
@@ -115,6 +117,7 @@ aio::task<std::string> async_function() {
   co_return "async result";
 }
 
+// [mixing]
 // ✅ From synchronous code, aio::run starts a loop, runs the task and returns
 // its result (asyncio.run). In C++ there is no "await outside async def"
 // SyntaxError to catch this at compile time: co_await makes a function a
@@ -134,6 +137,7 @@ aio::task<void> async_caller_of_sync_code() {
   std::string r = co_await async_function();
   std::printf("  inside a coroutine, co_await async_function() -> \"%s\"\n", r.c_str());
 }
+// [/mixing]
 
 void pitfall_mixing() {
   std::printf("2. Mixing sync and async\n");
@@ -150,6 +154,7 @@ aio::task<std::string> fetch_data() {
   co_return "data";
 }
 
+// [forgetting]
 aio::task<void> pitfall_forgetting() {
   std::printf("3. Forgetting to await\n");
   // ❌ Python: `result = fetch_data()` is a coroutine object, not the result.
@@ -169,6 +174,7 @@ aio::task<void> pitfall_forgetting() {
   std::printf("  co_await fetch_data() -> \"%s\", body ran: %s\n", result.c_str(), fetch_data_ran ? "yes" : "no");
   (void)forgotten;
 }
+// [/forgetting]
 
 int main() {
   aio::run(pitfall_blocking());

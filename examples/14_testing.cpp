@@ -60,6 +60,7 @@ void require(bool cond, const char* what) {
 
 // --- the guide's tests ------------------------------------------------------------
 
+// [guide_tests]
 // @pytest.mark.asyncio
 // async def test_async_function():
 //     result = await my_async_function()
@@ -84,9 +85,11 @@ aio::task<void> test_concurrent_operations() {
   // concurrently, in one second of loop time, not three.
   aio::testing::require_elapsed(1s);
 }
+// [/guide_tests]
 
 // --- mocking an async dependency ----------------------------------------------------
 
+// [mock]
 /// unittest.mock.AsyncMock for a fetcher. A task is lazy, like a Python
 /// coroutine object: calling the mock is not awaiting it. `calls` records the
 /// calls, `awaited` the awaits (the body runs only when awaited).
@@ -117,9 +120,11 @@ aio::task<void> test_fetch_all_with_a_mock() {
   require(mock.awaited == urls, "mock.assert_has_awaits(url1, url2, url3)");
   aio::testing::require_elapsed(1s);  // concurrently
 }
+// [/mock]
 
 // --- deliberate mistakes ----------------------------------------------------------
 
+// [mistakes]
 aio::task<void> refresh_cache() { co_await aio::sleep(1h); }
 
 /// Starts a background task and forgets it: asyncio would run on and, at
@@ -137,9 +142,11 @@ aio::task<void> test_sequential_by_mistake() {
   require(!a.empty() && !b.empty(), "pages");
   aio::testing::require_elapsed(1s);
 }
+// [/mistakes]
 
 // --- a runner: what pytest does -------------------------------------------------------
 
+// [runner]
 bool run_test(const char* name, aio::task<void> test) {
   try {
     aio::testing::run(std::move(test));
@@ -150,6 +157,7 @@ bool run_test(const char* name, aio::task<void> test) {
     return false;
   }
 }
+// [/runner]
 
 int main() {
   const auto real_start = std::chrono::steady_clock::now();

@@ -1,16 +1,19 @@
 // Tests for aio/http/client.hpp: URLs (https:// refused with a clear "TLS is
 // not supported"), and the client session against servers no one here wrote
-// — Python's `python3 -m http.server` (HTTP/1.0, a connection per request)
-// and a keep-alive HTTP/1.1 server built on Python's http.server module,
-// each started by the test on 127.0.0.1 with a free port — for text, HEAD,
-// 404 and raise_for_status, chunked bodies, POST, keep-alive reuse, the total
-// and per-host connection limits, timeouts composed with wait_for; then
-// against aio's own server for stale pooled connections, JSON, header
-// injection, unread bodies and refused connections.
+// — Python's `python3 -m http.server` (HTTP/1.0, a connection per request),
+// a keep-alive HTTP/1.1 server built on Python's http.server module, and
+// nginx (tests/support/nginx.hpp), each started by the test on 127.0.0.1
+// with a free port — for text, HEAD, 404 and raise_for_status, chunked
+// bodies, POST, keep-alive reuse (seen by nginx too, through $connection),
+// a server's Connection: close, the total and per-host connection limits,
+// timeouts composed with wait_for; then against aio's own server for stale
+// pooled connections, JSON, header injection, unread bodies and refused
+// connections. nginx is required: without it the nginx tests fail.
 #include <aio/http/client.hpp>
 
 #include "support/catch.hpp"
 #include "support/http_support.hpp"
+#include "support/nginx.hpp"
 
 #include <aio/event_loop.hpp>
 #include <aio/exceptions.hpp>
@@ -26,6 +29,8 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <random>
+#include <set>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -286,20 +291,326 @@ aio::task<void> against_python_keep_alive_server() {
 }  // namespace
 
 TEST_CASE("the client against python3 -m http.server", "[http][client][python]") {
-  if (!aio::test::have_program("python3")) {
-    WARN("python3 is not installed: skipped");
-    return;
-  }
+  if (!aio::test::have_program("python3")) FAIL("python3 is not installed (scripts/test installs it)");
   temp_files files;
   aio::test::run_bounded(against_python_http_server(files.dir));
 }
 
 TEST_CASE("the client against a keep-alive server from Python's http.server module", "[http][client][python]") {
-  if (!aio::test::have_program("python3")) {
-    WARN("python3 is not installed: skipped");
-    return;
-  }
+  if (!aio::test::have_program("python3")) FAIL("python3 is not installed (scripts/test installs it)");
   aio::test::run_bounded(against_python_keep_alive_server());
+}
+
+// --- against nginx ---------------------------------------------------------------
+
+namespace {
+
+/// Locations of the nginx the tests start (beside its static files under /):
+/// /ok answers any method with what it saw of the request (nginx reads and
+/// drops the body), /ssi/ makes a chunked body (SSI output has no length),
+/// /slow/ sends 4 KiB a second, /limited/ closes the connection after its
+/// response (keepalive_requests already reached), /short/ closes it when idle
+/// for 100 ms, /empty answers 204, /upload refuses bodies over 64 KiB (413).
+constexpr const char* nginx_locations = R"NGINX(
+    location = /ok {
+      return 200 "method=$request_method length=$content_length te=$http_transfer_encoding\n";
+    }
+    location /ssi/ { ssi on; ssi_types *; gzip off; chunked_transfer_encoding on; }
+    location /slow/ { limit_rate 4k; limit_rate_after 0; }
+    location /limited/ { keepalive_requests 1; }
+    location /short/ { keepalive_timeout 100ms; }
+    location = /empty { return 204; }
+    location = /upload { client_max_body_size 64k; return 200 "uploaded\n"; }
+)NGINX";
+
+/// 1 MiB of every byte value, the same each run.
+const std::string& big_bytes() {
+  static const std::string bytes = [] {
+    std::mt19937 rng(20240601);
+    std::string s(std::size_t{1} << 20, '\0');
+    for (char& c : s) c = static_cast<char>(rng() & 0xff);
+    return s;
+  }();
+  return bytes;
+}
+
+void write_nginx_tree(const aio::test::nginx_server& ng) {
+  ng.write_file("small.txt", "Hello from nginx\n");
+  ng.write_file("big.bin", big_bytes());
+  for (int i = 0; i < 8; ++i) ng.write_file("files/f" + std::to_string(i) + ".txt", "file " + std::to_string(i));
+  ng.write_file("ssi/page.shtml", R"(A<!--# echo var="request_method" -->B<!--# include virtual="/small.txt" -->C)");
+  ng.write_file("slow/big.bin", big_bytes());
+  ng.write_file("limited/x.txt", "x");
+  ng.write_file("short/x.txt", "short");
+  ng.write_file("ssi/big.shtml", R"([<!--# include virtual="/big.bin" -->])");
+}
+
+/// What a test looks at in a response from nginx.
+struct fetched {
+  int status = 0;
+  aio::http::headers headers;
+  std::string body;
+  std::string conn;       // nginx's $connection: which connection served it
+  int conn_requests = 0;  // $connection_requests: the how-manieth on it
+};
+
+aio::task<fetched> fetch(client_session* session, std::string method, std::string u, std::string body = {},
+                         aio::http::headers extra = {}) {
+  auto requesting = session->request(std::move(method), std::move(u), std::move(body), std::move(extra));
+  client_response r = co_await std::move(requesting);
+  fetched f;
+  f.status = r.status;
+  f.headers = r.headers;
+  f.body = co_await r.text();
+  f.conn = r.headers.get("X-Conn", "?");
+  f.conn_requests = std::stoi(r.headers.get("X-Conn-Requests", "0"));
+  co_return f;
+}
+
+aio::task<void> nginx_files_keep_alive_methods(aio::test::nginx_server& ng) {
+  client_session session;
+  {
+    auto getting = session.get(ng.url("/small.txt"));
+    client_response r = co_await std::move(getting);
+    CHECK(r.status == 200);
+    CHECK(r.version_minor == 1);
+    CHECK(r.headers.get("Server").value_or("").rfind("nginx/", 0) == 0);
+    CHECK(r.headers.get("Content-Type") == "text/plain");
+    CHECK(r.headers.get("Content-Length") == "17");
+    const std::string text = co_await r.text();
+    CHECK(text == "Hello from nginx\n");
+  }
+  // A megabyte of every byte value comes through unchanged.
+  const fetched big = co_await fetch(&session, "GET", ng.url("/big.bin"));
+  CHECK(big.headers.get("Content-Length") == "1048576");
+  CHECK(big.body.size() == big_bytes().size());
+  CHECK(big.body == big_bytes());
+  CHECK(session.connections_opened() == 1);
+  // Keep-alive, as nginx sees it: the same connection, its request count going up.
+  const std::string conn = big.conn;
+  for (int i = 0; i < 5; ++i) {
+    const fetched f = co_await fetch(&session, "GET", ng.url("/files/f" + std::to_string(i) + ".txt"));
+    CHECK(f.body == "file " + std::to_string(i));
+    CHECK(f.conn == conn);
+    CHECK(f.conn_requests == 3 + i);
+  }
+  // 404 with nginx's HTML page; the connection stays open.
+  {
+    auto getting = session.get(ng.url("/missing.txt"));
+    client_response r = co_await std::move(getting);
+    CHECK(r.status == 404);
+    CHECK_FALSE(r.ok());
+    CHECK_THROWS_AS(r.raise_for_status(), aio::http::response_status_error);
+    const std::string page = co_await r.text();
+    CHECK(page.find("<title>404 Not Found</title>") != std::string::npos);
+    CHECK(r.headers.get("X-Conn") == conn);
+  }
+  // HEAD: the GET's headers and no body; the next request on the same
+  // connection shows the client did not wait for (or eat) a body.
+  {
+    auto heading = session.head(ng.url("/big.bin"));
+    client_response r = co_await std::move(heading);
+    CHECK(r.status == 200);
+    CHECK(r.headers.get("Content-Length") == "1048576");
+    const std::string none = co_await r.text();
+    CHECK(none.empty());
+  }
+  const fetched after_head = co_await fetch(&session, "GET", ng.url("/small.txt"));
+  CHECK(after_head.body == "Hello from nginx\n");
+  CHECK(after_head.conn == conn);
+  // A chunked body (SSI output has no length).
+  const fetched ssi = co_await fetch(&session, "GET", ng.url("/ssi/page.shtml"));
+  CHECK(ssi.headers.get("Transfer-Encoding") == "chunked");
+  CHECK_FALSE(ssi.headers.contains("Content-Length"));
+  CHECK(ssi.body == "AGETBHello from nginx\nC");
+  CHECK(ssi.conn == conn);
+  // Bodies go with a Content-Length (nginx reports it, and the next request
+  // on the connection parses: the body was framed right). POST and PUT say
+  // Content-Length: 0 when empty, DELETE sends none.
+  const fetched post = co_await fetch(&session, "POST", ng.url("/ok"), "name=Ada&lang=en");
+  CHECK(post.status == 200);
+  CHECK(post.body == "method=POST length=16 te=\n");
+  const fetched empty_post = co_await fetch(&session, "POST", ng.url("/ok"));
+  CHECK(empty_post.body == "method=POST length=0 te=\n");
+  const fetched put = co_await fetch(&session, "PUT", ng.url("/ok"), std::string(512 * 1024, 'p'));
+  CHECK(put.body == "method=PUT length=524288 te=\n");
+  const fetched del = co_await fetch(&session, "DELETE", ng.url("/ok"));
+  CHECK(del.body == "method=DELETE length= te=\n");
+  const fetched after_bodies = co_await fetch(&session, "GET", ng.url("/small.txt"));
+  CHECK(after_bodies.status == 200);
+  CHECK(after_bodies.conn == conn);
+  CHECK(after_bodies.conn_requests == 16);
+  CHECK(session.connections_opened() == 1);
+  // nginx closes the connection after this response (Connection: close): the
+  // client does not pool it, and the next request gets a new connection.
+  {
+    auto getting = session.get(ng.url("/limited/x.txt"));
+    client_response r = co_await std::move(getting);
+    CHECK(r.headers.get("Connection") == "close");
+    const std::string x = co_await r.text();
+    CHECK(x == "x");
+  }
+  CHECK(session.idle_connections() == 0);
+  CHECK(session.open_connections() == 0);
+  const fetched fresh = co_await fetch(&session, "GET", ng.url("/small.txt"));
+  CHECK(fresh.conn != conn);
+  CHECK(fresh.conn_requests == 1);
+  CHECK(session.connections_opened() == 2);
+}
+
+aio::task<fetched> fetch_get(client_session* session, std::string u) {
+  auto getting = fetch(session, "GET", std::move(u));
+  co_return co_await std::move(getting);
+}
+
+aio::task<void> nginx_pool_and_timeouts(aio::test::nginx_server& ng) {
+  {
+    // limit_per_host=2: ten concurrent GETs (two of them a megabyte) share
+    // two connections, and nginx saw just those two.
+    aio::http::client_options o;
+    o.limit_per_host = 2;
+    client_session session{o};
+    std::vector<aio::task<fetched>> gets;
+    for (int i = 0; i < 8; ++i) gets.push_back(fetch_get(&session, ng.url("/files/f" + std::to_string(i) + ".txt")));
+    gets.push_back(fetch_get(&session, ng.url("/big.bin")));
+    gets.push_back(fetch_get(&session, ng.url("/big.bin")));
+    std::vector<fetched> got = co_await aio::gather(std::move(gets));
+    std::set<std::string> conns;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      CHECK(got[i].status == 200);
+      conns.insert(got[i].conn);
+      if (i < 8) CHECK(got[i].body == "file " + std::to_string(i));
+      else CHECK(got[i].body == big_bytes());
+    }
+    CHECK(conns.size() == 2);
+    CHECK(session.connections_opened() == 2);
+    CHECK(session.idle_connections() == 2);
+    // A body that comes too slowly (4 KiB/s): wait_for cancels the request
+    // half-way; its connection is closed, not pooled; the session goes on
+    // with the other pooled connection.
+    bool timed_out = false;
+    try {
+      auto slow = fetch_get(&session, ng.url("/slow/big.bin"));
+      (void)co_await aio::wait_for(std::move(slow), 300ms);
+    } catch (const aio::timeout_error&) {
+      timed_out = true;
+    }
+    CHECK(timed_out);
+    CHECK(session.open_connections() == 1);
+    const fetched after = co_await fetch_get(&session, ng.url("/small.txt"));
+    CHECK(after.body == "Hello from nginx\n");
+    CHECK(conns.count(after.conn) == 1);
+    CHECK(session.connections_opened() == 2);
+  }
+  {
+    // limit_per_host=1 and the one connection busy with a slow body: a
+    // request waiting for it times out while queued, gives its place up,
+    // and once the slow one is cancelled the next request goes through.
+    aio::http::client_options o;
+    o.limit_per_host = 1;
+    client_session session{o};
+    aio::future<fetched> slow = aio::create_task(fetch_get(&session, ng.url("/slow/big.bin")));
+    co_await aio::sleep(50ms);
+    CHECK(session.open_connections() == 1);
+    bool timed_out = false;
+    try {
+      auto queued = fetch_get(&session, ng.url("/small.txt"));
+      (void)co_await aio::wait_for(std::move(queued), 200ms);
+    } catch (const aio::timeout_error&) {
+      timed_out = true;
+    }
+    CHECK(timed_out);
+    slow.cancel();
+    try {
+      (void)co_await slow;
+    } catch (const aio::cancelled_error&) {
+    }
+    CHECK(session.open_connections() == 0);
+    auto next = fetch_get(&session, ng.url("/small.txt"));
+    const fetched f = co_await aio::wait_for(std::move(next), 2s);
+    CHECK(f.body == "Hello from nginx\n");
+    CHECK(session.connections_opened() == 2);
+  }
+  CHECK(ng.running());
+}
+
+aio::task<void> nginx_edge_cases(aio::test::nginx_server& ng) {
+  client_session session;
+  // Responses without a body other than HEAD's: 204, and 304 for a
+  // conditional GET with nginx's own ETag; the connection stays usable.
+  const fetched first = co_await fetch(&session, "GET", ng.url("/small.txt"));
+  const std::string etag = first.headers.get("ETag", "");
+  CHECK_FALSE(etag.empty());
+  const fetched empty = co_await fetch(&session, "GET", ng.url("/empty"));
+  CHECK(empty.status == 204);
+  CHECK(empty.body.empty());
+  aio::http::headers conditional{{"If-None-Match", etag}};
+  const fetched not_modified = co_await fetch(&session, "GET", ng.url("/small.txt"), {}, conditional);
+  CHECK(not_modified.status == 304);
+  CHECK(not_modified.body.empty());
+  // A range: 206 with just those bytes.
+  aio::http::headers range{{"Range", "bytes=1000-1999"}};
+  const fetched part = co_await fetch(&session, "GET", ng.url("/big.bin"), {}, range);
+  CHECK(part.status == 206);
+  CHECK(part.headers.get("Content-Range") == "bytes 1000-1999/1048576");
+  CHECK(part.body == big_bytes().substr(1000, 1000));
+  // HEAD of a chunked resource: Transfer-Encoding: chunked and no body at all.
+  {
+    auto heading = session.head(ng.url("/ssi/page.shtml"));
+    client_response r = co_await std::move(heading);
+    CHECK(r.status == 200);
+    const std::string none = co_await r.text();
+    CHECK(none.empty());
+  }
+  // A megabyte in a chunked body (SSI output of an included file).
+  const fetched big_chunked = co_await fetch(&session, "GET", ng.url("/ssi/big.shtml"));
+  CHECK(big_chunked.headers.get("Transfer-Encoding") == "chunked");
+  CHECK(big_chunked.body.size() == big_bytes().size() + 2);
+  CHECK(big_chunked.body == "[" + big_bytes() + "]");
+  CHECK(big_chunked.conn == first.conn);
+  CHECK(big_chunked.conn_requests == 6);
+  CHECK(session.connections_opened() == 1);
+  // A pooled connection nginx closed while it was idle (keepalive_timeout
+  // 100ms in /short/) is replaced without an error.
+  const fetched short1 = co_await fetch(&session, "GET", ng.url("/short/x.txt"));
+  CHECK(short1.body == "short");
+  co_await aio::sleep(400ms);
+  const fetched short2 = co_await fetch(&session, "GET", ng.url("/short/x.txt"));
+  CHECK(short2.status == 200);
+  CHECK(short2.body == "short");
+  CHECK(short2.conn != short1.conn);
+  CHECK(session.connections_opened() == 2);
+  // A body over nginx's client_max_body_size: 413 (sent before the body is
+  // read), and the connection is not kept.
+  const fetched too_big = co_await fetch(&session, "POST", ng.url("/upload"), std::string(1 << 20, 'u'));
+  CHECK(too_big.status == 413);
+  CHECK(too_big.headers.get("Connection") == "close");
+  CHECK(session.open_connections() == 0);
+  const fetched small_upload = co_await fetch(&session, "POST", ng.url("/upload"), "tiny");
+  CHECK(small_upload.body == "uploaded\n");
+}
+
+}  // namespace
+
+TEST_CASE("the client against nginx: static files, 1 MiB, keep-alive, 404, HEAD, chunked, bodies, close",
+          "[http][client][nginx]") {
+  aio::test::nginx_server ng{nginx_locations};
+  write_nginx_tree(ng);
+  aio::test::run_bounded(aio::test::with_nginx(ng, nginx_files_keep_alive_methods));
+}
+
+TEST_CASE("the client against nginx: 204, 304, 206, HEAD of chunked, 1 MiB chunked, idle close, 413",
+          "[http][client][nginx]") {
+  aio::test::nginx_server ng{nginx_locations};
+  write_nginx_tree(ng);
+  aio::test::run_bounded(aio::test::with_nginx(ng, nginx_edge_cases));
+}
+
+TEST_CASE("the client against nginx: concurrent gets under limit_per_host, timeouts with wait_for",
+          "[http][client][nginx]") {
+  aio::test::nginx_server ng{nginx_locations};
+  write_nginx_tree(ng);
+  aio::test::run_bounded(aio::test::with_nginx(ng, nginx_pool_and_timeouts));
 }
 
 // --- against aio's own server ------------------------------------------------------

@@ -1,6 +1,6 @@
 // Tests for aio/http/message.hpp: the request and response parsers on bytes
-// captured from real clients (curl 7.88, Python's http.client, wrk's
-// wrk.format), fed whole, byte by byte and split at every offset; pipelining;
+// captured from real clients (curl 7.88, Python's http.client, wrk 4.1) and
+// from nginx 1.22, fed whole, byte by byte and split at every offset; pipelining;
 // keep-alive rules; and malformed input with the status each one gets
 // (truncated, oversized, invalid chunk sizes, header injection, bare CR,
 // obs-fold, bad or conflicting Content-Length, CL with TE). Plus headers,
@@ -27,7 +27,10 @@ using aio::http::response_parser;
 
 namespace {
 
-// Captured from the real programs against a socket that printed what it got.
+// Captured from the real programs against a socket that printed what it got
+// (tests/support/capture_requests.py prints them again with the tools at hand):
+// curl 7.88.1 (Debian 12), wrk 4.1.0 (debian/4.1.0-3+b2; it sends no
+// User-Agent), Python 3.11.7's http.client.
 constexpr std::string_view curl_get =
     "GET /users?page=2 HTTP/1.1\r\nHost: 127.0.0.1:45085\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
 constexpr std::string_view curl_post_json =
@@ -42,7 +45,37 @@ constexpr std::string_view python_chunked =
     "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
 constexpr std::string_view python_get = "GET /users HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nAccept-Encoding: identity\r\n\r\n";
 // wrk's wrk.format(): the request line, Host, an empty line.
-constexpr std::string_view wrk_get = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
+constexpr std::string_view wrk_get = "GET / HTTP/1.1\r\nHost: 127.0.0.1:44991\r\n\r\n";
+// curl --data name=Ada&lang=en: Content-Length before the Content-Type curl adds.
+constexpr std::string_view curl_post_form =
+    "POST /form HTTP/1.1\r\nHost: 127.0.0.1:38755\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n"
+    "Content-Length: 16\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\nname=Ada&lang=en";
+// curl --http1.0: Host is sent, no Connection header (so not kept alive).
+constexpr std::string_view curl_http10 =
+    "GET /old HTTP/1.0\r\nHost: 127.0.0.1:55539\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+// curl -I
+constexpr std::string_view curl_head =
+    "HEAD / HTTP/1.1\r\nHost: 127.0.0.1:54641\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+// http.client's request("POST", "/users", body=..., headers={"Content-Type": ...})
+constexpr std::string_view python_post_json =
+    "POST /users HTTP/1.1\r\nHost: 127.0.0.1:58591\r\nAccept-Encoding: identity\r\nContent-Length: 15\r\n"
+    "Content-Type: application/json\r\n\r\n{\"name\": \"Ada\"}";
+
+// nginx 1.22.1's answers (Debian 12), captured off a socket: a chunked body
+// (SSI output), its 404 page with Connection: close, and a HEAD response.
+constexpr std::string_view nginx_chunked =
+    "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 28 Nov 2026 01:00:35 GMT\r\n"
+    "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n"
+    "X-Conn: 1\r\nX-Conn-Requests: 1\r\n\r\n5\r\nAGETB\r\n6\r\nhello\n\r\n1\r\nC\r\n0\r\n\r\n";
+constexpr std::string_view nginx_404 =
+    "HTTP/1.1 404 Not Found\r\nServer: nginx/1.22.1\r\nDate: Sat, 28 Nov 2026 01:00:35 GMT\r\n"
+    "Content-Type: text/html\r\nContent-Length: 153\r\nConnection: close\r\nX-Conn: 2\r\nX-Conn-Requests: 1\r\n\r\n"
+    "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n"
+    "<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n";
+constexpr std::string_view nginx_head =
+    "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 28 Nov 2026 01:00:35 GMT\r\n"
+    "Content-Type: application/octet-stream\r\nContent-Length: 6\r\nLast-Modified: Sat, 28 Nov 2026 00:55:40 GMT\r\n"
+    "Connection: close\r\nETag: \"6b0a268c-6\"\r\nX-Conn: 3\r\nX-Conn-Requests: 1\r\nAccept-Ranges: bytes\r\n\r\n";
 
 /// Feeds `bytes` in pieces of `step` bytes; returns the request.
 request parse_in_steps(std::string_view bytes, std::size_t step, aio::http::limits l = {}) {
@@ -137,11 +170,84 @@ TEST_CASE("Python's and wrk's GETs parse", "[http][parser]") {
   }
 }
 
+TEST_CASE("curl's form POST, HTTP/1.0 GET and HEAD parse, split any way", "[http][parser]") {
+  for (const request& r : parse_every_way(curl_post_form)) {
+    CHECK(r.method == "POST");
+    CHECK(r.headers.get("Content-Type") == "application/x-www-form-urlencoded");
+    CHECK(r.body == "name=Ada&lang=en");
+    CHECK(r.keep_alive());
+  }
+  for (const request& r : parse_every_way(curl_http10)) {
+    CHECK(r.version_minor == 0);
+    CHECK(r.path == "/old");
+    CHECK(r.headers.get("Host") == "127.0.0.1:55539");
+    CHECK_FALSE(r.keep_alive());
+  }
+  for (const request& r : parse_every_way(curl_head)) {
+    CHECK(r.method == "HEAD");
+    CHECK(r.body.empty());
+    CHECK(r.keep_alive());
+  }
+}
+
+TEST_CASE("Python's POST with a JSON body parses, split any way", "[http][parser]") {
+  for (const request& r : parse_every_way(python_post_json)) {
+    CHECK(r.body == R"({"name": "Ada"})");
+    CHECK(r.json().at("name").as_string() == "Ada");
+    CHECK(r.headers.size() == 4);
+  }
+}
+
+TEST_CASE("nginx's responses parse, split any way: chunked, 404 with close, HEAD", "[http][parser][response]") {
+  struct parsed {
+    aio::http::response_head head;
+    std::string body;
+    bool keep_alive;
+  };
+  auto parse = [](std::string_view bytes, std::size_t cut, bool head_request) {
+    response_parser p;
+    p.set_head_request(head_request);
+    std::size_t used = p.feed(bytes.substr(0, cut));
+    if (cut < bytes.size()) {
+      REQUIRE(used == cut);
+      used += p.feed(bytes.substr(cut));
+    }
+    REQUIRE(used == bytes.size());
+    REQUIRE(p.complete());
+    const bool keep = p.keep_alive();
+    return parsed{p.head(), p.take_body(), keep};
+  };
+  for (std::size_t cut = 1; cut <= nginx_chunked.size(); ++cut) {
+    const parsed r = parse(nginx_chunked, cut, false);
+    CHECK(r.head.status == 200);
+    CHECK(r.head.headers.get("Server") == "nginx/1.22.1");
+    CHECK(r.body == "AGETBhello\nC");
+    CHECK(r.keep_alive);
+  }
+  for (std::size_t cut = 1; cut <= nginx_404.size(); ++cut) {
+    const parsed r = parse(nginx_404, cut, false);
+    CHECK(r.head.status == 404);
+    CHECK(r.head.reason == "Not Found");
+    CHECK(r.body.size() == 153);
+    CHECK_FALSE(r.keep_alive);
+  }
+  for (std::size_t cut = 1; cut <= nginx_head.size(); ++cut) {
+    const parsed r = parse(nginx_head, cut, true);
+    CHECK(r.head.headers.get("ETag") == "\"6b0a268c-6\"");
+    CHECK(r.head.headers.get("Content-Length") == "6");
+    CHECK(r.body.empty());
+    CHECK_FALSE(r.keep_alive);
+  }
+}
+
 TEST_CASE("pipelined requests: feed stops at each request's end", "[http][parser]") {
   std::string bytes;
   for (int i = 0; i < 3; ++i) bytes += std::string(wrk_get);
   bytes += std::string(curl_post_json);
   bytes += std::string(python_chunked);
+  bytes += std::string(curl_head);
+  bytes += std::string(python_post_json);
+  bytes += std::string(curl_post_form);
   request_parser p;
   std::vector<request> got;
   std::string_view rest = bytes;
@@ -150,10 +256,13 @@ TEST_CASE("pipelined requests: feed stops at each request's end", "[http][parser
     REQUIRE(p.complete());
     got.push_back(p.take());
   }
-  REQUIRE(got.size() == 5);
+  REQUIRE(got.size() == 8);
   CHECK(got[2].path == "/");
   CHECK(got[3].body.size() == 40);
   CHECK(got[4].body == "hello world");
+  CHECK(got[5].method == "HEAD");
+  CHECK(got[6].body == R"({"name": "Ada"})");
+  CHECK(got[7].body == "name=Ada&lang=en");
 }
 
 TEST_CASE("a chunked body with extensions and trailers", "[http][parser]") {
@@ -282,7 +391,7 @@ TEST_CASE("oversized heads get 431, oversized bodies 413", "[http][parser][limit
 }
 
 TEST_CASE("truncated requests: waiting, then finish() says 400", "[http][parser][malformed]") {
-  for (const std::string_view full : {curl_get, curl_post_json, python_chunked}) {
+  for (const std::string_view full : {curl_get, curl_post_json, python_chunked, curl_post_form, python_post_json}) {
     for (std::size_t cut = 1; cut < full.size(); ++cut) {
       request_parser p;
       p.feed(full.substr(0, cut));

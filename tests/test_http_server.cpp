@@ -6,7 +6,13 @@
 // closed, the server still serving), idle and slow clients closed after their
 // timeouts (408), background tasks after the response, graceful shutdown (by
 // call, by SIGTERM, and forced after shutdown_timeout), garbage from many
-// clients without a leaked connection; and the server driven by curl.
+// clients without a leaked connection; and the server driven by programs no
+// one here wrote: curl (keep-alive across URLs and --next, POST, chunked
+// uploads, 100-continue, HTTP/1.0, HEAD), wrk (load for a few seconds,
+// kept-alive and connection-per-request, with no errors) and nginx as a
+// reverse proxy in front of it (HTTP/1.1 upstream keep-alive and HTTP/1.0).
+// curl, wrk and nginx are required: without them those tests fail
+// (scripts/test installs them).
 //
 // The socket tests run on real-time loops under a deadline; the timeouts they
 // test are set to tens of milliseconds.
@@ -14,20 +20,23 @@
 
 #include "support/catch.hpp"
 #include "support/http_support.hpp"
+#include "support/nginx.hpp"
 #include "support/run_test.hpp"
 
 #include <aio/event_loop.hpp>
 #include <aio/exceptions.hpp>
 #include <aio/future.hpp>
+#include <aio/http/client.hpp>
 #include <aio/http/json.hpp>
 #include <aio/streams.hpp>
 #include <aio/tasks.hpp>
 #include <aio/timeouts.hpp>
 
-#include <csignal>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
+#include <csignal>
 #include <memory>
 #include <random>
 #include <string>
@@ -703,9 +712,259 @@ aio::task<void> curl_session() {
 }  // namespace
 
 TEST_CASE("curl talks to the server: GET, POST JSON, keep-alive reuse, chunked, 100-continue", "[http][server][curl]") {
-  if (!aio::test::have_program("curl")) {
-    WARN("curl is not installed (apt-get install curl): skipped");
-    return;
-  }
+  if (!aio::test::have_program("curl")) FAIL("curl is not installed (scripts/test installs it: apt-get install curl)");
   aio::test::run_bounded(curl_session(), std::chrono::seconds(30));
+}
+
+namespace {
+
+/// How many times `needle` occurs in `hay`.
+std::size_t count_of(const std::string& hay, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
+aio::task<void> curl_next_http10_head() {
+  aio::http::server srv = co_await start();
+  const std::string base = "http://127.0.0.1:" + std::to_string(srv.port());
+  // --next: three requests with different methods and options, all on the
+  // one connection curl opened (it says it re-used it twice).
+  auto next_run = curl({"-sS", "-v", base + "/", "--next", "-H", "Content-Type: application/json", "--data",
+                        R"({"n":2})", base + "/echo", "--next", "-X", "DELETE", base + "/users/9"});
+  auto next = co_await std::move(next_run);
+  CHECK(next.code == 0);
+  CHECK(next.out == R"(Hello, World!{"n":2,"seen":true}Hello, World!)");
+  CHECK(count_of(next.err, "Re-using existing connection") == 2);
+  CHECK(count_of(next.err, "Connected to 127.0.0.1") == 1);
+  CHECK(count_of(next.err, "< HTTP/1.1 200 OK") == 2);
+  CHECK(count_of(next.err, "< HTTP/1.1 201 Created") == 1);
+  // A form POST with --data, and a chunked upload with --data (one chunk)
+  // and from stdin (over 100 KB: curl sends 64 KiB chunks, reassembled in order).
+  auto form_run = curl({"-sS", "-o", "/dev/null", "-w", "%{http_code}", "--data", "name=Ada&lang=en", base + "/echo"});
+  auto form = co_await std::move(form_run);
+  CHECK(form.out == "422");  // not JSON: FastAPI's answer
+  auto chunked_run = curl({"-sS", "-H", "Transfer-Encoding: chunked", "-H", "Content-Type: application/json", "--data",
+                           R"({"te":"chunked"})", base + "/echo"});
+  auto chunked = co_await std::move(chunked_run);
+  CHECK(chunked.code == 0);
+  CHECK(chunked.out == R"({"te":"chunked","seen":true})");
+  std::string many = R"({"xs":[)";
+  for (int i = 0; i < 20000; ++i) many += (i ? "," : "") + std::to_string(i);
+  many += "]}";
+  auto stdin_run = aio::test::run_program("curl", {"-sS", "-H", "Transfer-Encoding: chunked", "-H",
+                                                   "Content-Type: application/json", "--data-binary", "@-", base + "/echo"},
+                                          many);
+  auto from_stdin = co_await std::move(stdin_run);
+  CHECK(from_stdin.code == 0);
+  CHECK(from_stdin.out == many.substr(0, many.size() - 1) + R"(,"seen":true})");
+  // HTTP/1.0: answered in 1.0, and the connection closed after it (curl
+  // reports it is not kept); with Connection: keep-alive it is kept.
+  auto old_run = curl({"-sS", "-v", "-i", "--http1.0", base + "/", base + "/items"});
+  auto old = co_await std::move(old_run);
+  CHECK(old.code == 0);
+  CHECK(old.out.find("HTTP/1.0 200 OK\r\n") == 0);
+  CHECK(old.out.find("Hello, World!HTTP/1.0 200 OK\r\n") != std::string::npos);
+  CHECK(old.out.find("[1,2,3]") != std::string::npos);
+  CHECK(count_of(old.err, "Connected to 127.0.0.1") == 2);
+  CHECK(count_of(old.err, "Re-using existing connection") == 0);
+  auto old_kept_run = curl({"-sS", "-v", "--http1.0", "-H", "Connection: keep-alive", base + "/", base + "/items"});
+  auto old_kept = co_await std::move(old_kept_run);
+  CHECK(old_kept.out == "Hello, World![1,2,3]");
+  CHECK(count_of(old_kept.err, "Re-using existing connection") == 1);
+  // HEAD (-I): the GET route's headers, no body, the connection reusable.
+  auto head_run = curl({"-sS", "-v", "-I", base + "/", "--next", base + "/items"});
+  auto head = co_await std::move(head_run);
+  CHECK(head.code == 0);
+  CHECK(head.out.find("HTTP/1.1 200 OK\r\n") == 0);
+  std::string head_lower = head.out;
+  for (char& ch : head_lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  CHECK(head_lower.find("\r\ncontent-length: 13\r\n") != std::string::npos);
+  CHECK(head.out.find("Hello") == std::string::npos);
+  CHECK(head.out.substr(head.out.size() - 7) == "[1,2,3]");
+  CHECK(count_of(head.err, "Re-using existing connection") == 1);
+  co_await stop(srv);
+}
+
+}  // namespace
+
+TEST_CASE("curl talks to the server: --next on one connection, --data, chunked uploads, HTTP/1.0, HEAD",
+          "[http][server][curl]") {
+  if (!aio::test::have_program("curl")) FAIL("curl is not installed (scripts/test installs it: apt-get install curl)");
+  aio::test::run_bounded(curl_next_http10_head(), std::chrono::seconds(30));
+}
+
+// --- driven by wrk ---------------------------------------------------------------------
+
+namespace {
+
+/// What wrk's report says (wrk 4.1: "N requests in 3.00s, ..."; the lines
+/// "Socket errors: ..." and "Non-2xx or 3xx responses: N" appear only when
+/// there were some).
+struct wrk_report {
+  long requests = -1;
+  bool socket_errors = true;
+  bool non_2xx = true;
+};
+
+wrk_report parse_wrk(const std::string& out) {
+  wrk_report r;
+  const auto at = out.find(" requests in ");
+  if (at != std::string::npos) {
+    auto begin = out.rfind('\n', at);
+    begin = begin == std::string::npos ? 0 : begin + 1;
+    r.requests = std::stol(out.substr(begin, at - begin));
+  }
+  r.socket_errors = out.find("Socket errors") != std::string::npos;
+  r.non_2xx = out.find("Non-2xx") != std::string::npos;
+  return r;
+}
+
+aio::task<void> wrk_load() {
+  aio::http::server srv = co_await start();
+  const std::string base = "http://127.0.0.1:" + std::to_string(srv.port());
+  // 20 keep-alive connections for 3 s: every request answered, no socket
+  // error (connect, read, write, timeout), no status other than 2xx.
+  auto loading = aio::test::run_program("wrk", {"-t1", "-c20", "-d3s", "--timeout", "2s", base + "/users/7?q=wrk"});
+  const aio::test::run_output kept = co_await std::move(loading);
+  INFO("wrk (keep-alive) said:\n" << kept.out << kept.err);
+  CHECK(kept.code == 0);
+  const wrk_report k = parse_wrk(kept.out);
+  CHECK_FALSE(k.socket_errors);
+  CHECK_FALSE(k.non_2xx);
+  CHECK(k.requests > 1000);
+  // A connection per request for 1 s (accept and close under load).
+  auto churning = aio::test::run_program(
+      "wrk", {"-t1", "-c10", "-d1s", "--timeout", "2s", "-H", "Connection: close", base + "/items"});
+  const aio::test::run_output closed = co_await std::move(churning);
+  INFO("wrk (Connection: close) said:\n" << closed.out << closed.err);
+  CHECK(closed.code == 0);
+  const wrk_report c = parse_wrk(closed.out);
+  CHECK_FALSE(c.socket_errors);
+  CHECK_FALSE(c.non_2xx);
+  CHECK(c.requests > 100);
+  // wrk is gone: so are its connections, and the server still answers.
+  for (int i = 0; i < 100 && srv.connections() > 0; ++i) co_await aio::sleep(10ms);
+  CHECK(srv.connections() == 0);
+  raw_client after = co_await raw_client::connect(srv.port());
+  after.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  {
+    auto answered = co_await after.response();
+    CHECK(answered.body == "Hello, World!");
+  }
+  co_await stop(srv);
+}
+
+}  // namespace
+
+TEST_CASE("wrk drives the server for a few seconds: no socket errors, only 2xx", "[http][server][wrk]") {
+  if (!aio::test::have_program("wrk")) FAIL("wrk is not installed (scripts/test installs it: apt-get install wrk)");
+  aio::test::run_bounded(wrk_load(), std::chrono::seconds(25));
+}
+
+// --- behind nginx (a reverse proxy) ----------------------------------------------------------
+
+namespace {
+
+/// nginx's proxy_pass to the aio server: / over HTTP/1.1 with upstream
+/// keep-alive (the upstream aio_upstream), /v10/ over HTTP/1.0 with a
+/// connection per request (nginx's default; straight to the address, as a
+/// keep-alive upstream would lend it its kept connection). Request bodies
+/// are buffered by nginx and sent with a length.
+std::string proxy_locations(std::uint16_t port) {
+  return R"NGINX(
+    location / {
+      proxy_pass http://aio_upstream;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+    location /v10/ {
+      proxy_pass http://127.0.0.1:)NGINX" +
+         std::to_string(port) + R"NGINX(/;
+    }
+)NGINX";
+}
+
+aio::task<void> through_nginx(aio::test::nginx_server& ng, aio::http::server srv) {
+  aio::http::client_session session;
+  for (int i = 0; i < 5; ++i) {
+    auto getting = session.get(ng.url("/users/" + std::to_string(i) + "?q=nginx"));
+    aio::http::client_response r = co_await std::move(getting);
+    CHECK(r.status == 200);
+    CHECK(r.headers.get("Server").value_or("").rfind("nginx/", 0) == 0);
+    const json j = co_await r.json();
+    CHECK(j == json(json::object{{"id", std::to_string(i)}, {"q", "nginx"}}));
+  }
+  // nginx kept one upstream connection to us for all of them.
+  CHECK(srv.connections() == 1);
+  aio::http::headers json_type{{"Content-Type", "application/json"}};
+  auto posting = session.post(ng.url("/echo"), R"({"via":"nginx"})", json_type);
+  aio::http::client_response created = co_await std::move(posting);
+  CHECK(created.status == 201);
+  {
+    const std::string body = co_await created.text();
+    CHECK(body == R"({"via":"nginx","seen":true})");
+  }
+  // Errors pass through, with FastAPI's JSON body.
+  auto missing_get = session.get(ng.url("/nope"));
+  aio::http::client_response missing = co_await std::move(missing_get);
+  CHECK(missing.status == 404);
+  {
+    const std::string body = co_await missing.text();
+    CHECK(body == R"({"detail":"Not Found"})");
+  }
+  // HEAD through the proxy: the GET route's length, no body.
+  auto heading = session.head(ng.url("/"));
+  aio::http::client_response head = co_await std::move(heading);
+  CHECK(head.headers.get("Content-Length") == "13");
+  {
+    const std::string none = co_await head.text();
+    CHECK(none.empty());
+  }
+  // A chunked upload from curl: nginx reads it and sends it on with a length.
+  auto chunked_run = aio::test::run_program(
+      "curl", {"-sS", "-H", "Transfer-Encoding: chunked", "-H", "Content-Type: application/json", "--data",
+               R"({"through":"nginx"})", ng.url("/echo")});
+  auto chunked = co_await std::move(chunked_run);
+  CHECK(chunked.code == 0);
+  CHECK(chunked.out == R"({"through":"nginx","seen":true})");
+  CHECK(srv.connections() == 1);
+  // HTTP/1.0 upstream: nginx asks for Connection: close; we answer and close.
+  for (int i = 0; i < 3; ++i) {
+    auto getting = session.get(ng.url("/v10/items"));
+    aio::http::client_response r = co_await std::move(getting);
+    CHECK(r.status == 200);
+    const std::string body = co_await r.text();
+    CHECK(body == "[1,2,3]");
+  }
+  for (int i = 0; i < 100 && srv.connections() > 1; ++i) co_await aio::sleep(10ms);
+  CHECK(srv.connections() == 1);  // only the kept HTTP/1.1 one
+  // Load through the proxy for a second: nothing lost on the way.
+  auto loading = aio::test::run_program("wrk", {"-t1", "-c10", "-d1s", "--timeout", "2s", ng.url("/items")});
+  const aio::test::run_output load = co_await std::move(loading);
+  INFO("wrk through nginx said:\n" << load.out << load.err);
+  CHECK(load.code == 0);
+  CHECK(load.out.find("Socket errors") == std::string::npos);
+  CHECK(load.out.find("Non-2xx") == std::string::npos);
+  session.close();
+  // Graceful shutdown closes nginx's idle upstream connections too.
+  co_await stop(srv);
+  CHECK(ng.error_log().find("[alert]") == std::string::npos);
+}
+
+aio::task<void> behind_nginx() {
+  aio::http::server srv = co_await start();
+  const std::string upstream =
+      "  upstream aio_upstream { server 127.0.0.1:" + std::to_string(srv.port()) + "; keepalive 4; }";
+  aio::test::nginx_server ng{proxy_locations(srv.port()), upstream};
+  co_await aio::test::with_nginx(ng, through_nginx, srv);
+}
+
+}  // namespace
+
+TEST_CASE("behind nginx as a reverse proxy: upstream keep-alive, HTTP/1.0 upstream, bodies, load",
+          "[http][server][nginx]") {
+  if (!aio::test::have_program("curl")) FAIL("curl is not installed (scripts/test installs it: apt-get install curl)");
+  if (!aio::test::have_program("wrk")) FAIL("wrk is not installed (scripts/test installs it: apt-get install wrk)");
+  aio::test::run_bounded(behind_nginx());
 }

@@ -1,6 +1,7 @@
 // Helpers for the aio::http tests: run a body under a real-time deadline, talk
 // raw HTTP over a socket (to send exactly the bytes a test needs), capture
-// aio::log, and start helper programs (curl, Python's http.server).
+// aio::log, start helper programs (curl, wrk, Python's http.server) and find a
+// free port for them. nginx.hpp runs nginx on top of these.
 #pragma once
 
 #include <aio/event_loop.hpp>
@@ -11,11 +12,19 @@
 #include <aio/task.hpp>
 #include <aio/timeouts.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -138,6 +147,28 @@ inline task<run_output> run_program(std::string program, std::vector<std::string
 inline bool have_program(const std::string& program) {
   const std::string cmd = "command -v " + program + " >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
+}
+
+/// A TCP port on 127.0.0.1 that nobody listens on now (bound to port 0 and
+/// released), for a helper program that needs its port on the command line.
+/// Another process may take it before the helper binds it: callers that can
+/// tell (nginx.hpp) try again with another.
+inline std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "free_port: socket");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) < 0) {
+    const int e = errno;
+    ::close(fd);
+    throw std::system_error(e, std::generic_category(), "free_port: bind 127.0.0.1:0");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
 }
 
 }  // namespace aio::test
