@@ -87,16 +87,21 @@ class epoll_reactor final : public reactor {
         continue;
       }
       const bool failed = (ev.events & (EPOLLERR | EPOLLHUP)) != 0;
+      const bool to_writer = (ev.events & EPOLLOUT) || failed;
+      // Read before any callback runs: a reader with no writer may free its
+      // own registration (a reaped child's pidfd goes with its process).
+      // One-shot registrations belong to the reactor and stay.
+      const bool one_shot = r->one_shot;
       if ((ev.events & (EPOLLIN | EPOLLRDHUP)) || failed) {
         r->readable = true;
         if (ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) r->peer_closed = true;
         if (auto* w = std::exchange(r->reader, nullptr)) w->on_ready(w);
       }
-      if ((ev.events & EPOLLOUT) || failed) {
+      if (to_writer) {
         r->writable = true;
         if (auto* w = std::exchange(r->writer, nullptr)) w->on_ready(w);
       }
-      if (r->one_shot && (r->reader || r->writer)) arm_one_shot(*r);  // the other direction still waits
+      if (one_shot && (r->reader || r->writer)) arm_one_shot(*r);  // the other direction still waits
     }
     return n > 0;
   }

@@ -23,6 +23,7 @@ namespace detail {
 /// Watches one child; reaps it exactly once and completes `exited`.
 struct process_state : io_waiter {
   event_loop* loop = nullptr;
+  std::shared_ptr<event_loop* const> loop_alive;  // null once the loop is closed
   pid_t pid = -1;
   io_registration pidfd;  // readable when the child exits
   future<int> exited;
@@ -30,11 +31,16 @@ struct process_state : io_waiter {
   bool watching = false;
   std::shared_ptr<process_state> self;  // alive while watching, even if the process object is gone
 
-  ~process_state() {
-    if (pidfd.fd >= 0) {
-      loop->io().remove(pidfd);
-      ::close(pidfd.fd);
-    }
+  ~process_state() { stop_watching_pidfd(); }
+
+  /// Unregisters and closes the pidfd. Done as soon as the child is reaped,
+  /// so that a process object may outlive its loop (the loop is not touched
+  /// again); otherwise at destruction, if the loop still exists.
+  void stop_watching_pidfd() noexcept {
+    if (pidfd.fd < 0) return;
+    if (loop_alive && *loop_alive) loop->io().remove(pidfd);
+    ::close(pidfd.fd);
+    pidfd.fd = -1;
   }
 
   /// Non-blocking reap; true once the child has exited.
@@ -50,6 +56,7 @@ struct process_state : io_waiter {
     return true;
   }
   void finish() noexcept {
+    stop_watching_pidfd();
     exited.set_result(*returncode);
     watching = false;
     loop->remove_external_work();
@@ -241,6 +248,7 @@ task<process> create_subprocess_exec(std::string program, std::vector<std::strin
 
   auto st = std::make_shared<detail::process_state>();
   st->loop = &loop;
+  st->loop_alive = loop.liveness();
   st->pid = pid;
   st->watch(st);
   process p{st};

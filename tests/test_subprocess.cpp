@@ -418,3 +418,29 @@ TEST_CASE("on a virtual-time loop, a running child keeps time from jumping", "[s
 }
 
 }  // namespace
+
+namespace {
+
+aio::task<void> start_and_wait(aio::process* out) {
+  *out = co_await aio::create_subprocess_exec("true");
+  (void)co_await out->wait();
+}
+
+aio::task<void> start_and_drop() {
+  {
+    aio::process p = co_await aio::create_subprocess_exec("sleep", "0.05");
+  }  // dropped while the child runs: its watch frees itself when the child exits
+  co_await aio::sleep(std::chrono::milliseconds(200));
+}
+
+}  // namespace
+
+TEST_CASE("a process object may outlive its loop once the child was reaped", "[subprocess]") {
+  aio::process p;
+  aio::run(start_and_wait(&p));
+  CHECK(p.returncode() == 0);
+}  // p destroyed here, after the loop: must not touch it
+
+TEST_CASE("a process dropped while its child runs is reaped when the child exits", "[subprocess]") {
+  aio::run(start_and_drop());  // real time: the exit arrives through the pidfd
+}
