@@ -108,6 +108,21 @@ aio::task<sample> spawn_gather(long n) {
   co_return sample{seconds_between(t0, t1), {}};
 }
 
+// --- spawn_gather_debug (not in WORKLOADS.md) ----------------------------
+// spawn_gather with the loop in debug mode: what debug mode costs when on.
+// Off, it is one predictable branch per loop iteration (not per step), so
+// spawn_gather itself is the "off" row.
+
+aio::task<sample> spawn_gather_debug(long n) {
+  aio::event_loop& loop = aio::get_running_loop();
+  loop.set_debug(true);
+  struct debug_off_on_exit {
+    aio::event_loop& loop;
+    ~debug_off_on_exit() { loop.set_debug(false); }
+  } restore{loop};
+  co_return co_await spawn_gather(n);
+}
+
 // --- await_chain ---------------------------------------------------------
 // One coroutine awaits a trivial child N times in sequence: no scheduling,
 // just the cost of creating, running and destroying a child coroutine.
@@ -333,6 +348,7 @@ struct workload {
 
 const workload workloads[] = {
     {"spawn_gather", 200'000, &spawn_gather},
+    {"spawn_gather_debug", 200'000, &spawn_gather_debug},
     {"await_chain", 1'000'000, &await_chain},
     {"sleep_timers", 100'000, &sleep_timers, 0.01},
     {"queue_pingpong", 1'000'000, &queue_pingpong},

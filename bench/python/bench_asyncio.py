@@ -73,6 +73,18 @@ async def spawn_gather(n):
     return Sample(t1 - t0)
 
 
+# --- spawn_gather_debug (not in WORKLOADS.md) ----------------------------
+# spawn_gather with the loop in debug mode (loop.set_debug(True)).
+
+async def spawn_gather_debug(n):
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    try:
+        return await spawn_gather(n)
+    finally:
+        loop.set_debug(False)
+
+
 # --- await_chain ---------------------------------------------------------
 
 async def child(i):
@@ -272,6 +284,7 @@ class Workload:
 
 WORKLOADS = [
     Workload("spawn_gather", 200_000, spawn_gather),
+    Workload("spawn_gather_debug", 200_000, spawn_gather_debug),
     Workload("await_chain", 1_000_000, await_chain),
     Workload("sleep_timers", 100_000, sleep_timers, fixed_seconds=0.01),
     Workload("queue_pingpong", 1_000_000, queue_pingpong),

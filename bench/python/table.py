@@ -37,7 +37,7 @@ GOALS = {
     "memory_tasks": ("bytes_per_task", 200, "< 200 B"),
     "tcp_echo": ("ops_per_s", ("uvloop", 1.5), ">= 1.5x uvloop"),
 }
-ORDER = ["spawn_gather", "await_chain", "sleep_timers", "queue_pingpong", "semaphore", "cancel",
+ORDER = ["spawn_gather", "spawn_gather_debug", "await_chain", "sleep_timers", "queue_pingpong", "semaphore", "cancel",
          "memory_tasks", "tcp_echo", "http_hello"]
 
 
