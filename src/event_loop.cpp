@@ -62,7 +62,6 @@ std::int64_t steady_ns() noexcept {
 }
 }  // namespace
 
-void task_context::throw_cancelled() { throw cancelled_error{}; }
 
 bool is_cancellation(const std::exception_ptr& e) noexcept {
 #if defined(__GLIBCXX__)

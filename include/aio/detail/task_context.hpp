@@ -11,6 +11,7 @@
 #pragma once
 
 #include <aio/detail/intrusive_list.hpp>
+#include <aio/exceptions.hpp>
 
 #include <coroutine>
 #include <cstddef>
@@ -131,7 +132,7 @@ struct task_context : list_node {
     self->root.resume();
   }
 
-  [[noreturn]] static void throw_cancelled();
+  [[noreturn]] static void throw_cancelled() { throw cancelled_error{}; }
 };
 
 }  // namespace aio::detail
