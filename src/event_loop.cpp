@@ -278,6 +278,16 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
   }
 }
 
+namespace {
+/// ", created at file:line" for a task whose creation site debug mode kept.
+std::string created_where(const detail::task_context& t) {
+  const detail::future_state_base* owner = t.kind->owner(&t);
+  const detail::source_site* at = owner ? owner->created_at() : nullptr;
+  if (at == nullptr) return {};
+  return ", created at " + std::string(at->file) + ":" + std::to_string(at->line);
+}
+}  // namespace
+
 void event_loop::run_ready_debug() {
   for (std::size_t n = ready_.size(); n > 0; --n) {
     detail::ready_entry e = ready_.pop();
@@ -286,13 +296,13 @@ void event_loop::run_ready_debug() {
     if (e.run == &detail::task_context::start) {
       const auto* t = static_cast<const detail::task_context*>(e.arg);
       const detail::source_site defined = detail::promise_of(t->root).suspended_at();
-      what = "the first step of task '" + t->display_name() + "' (coroutine " + defined.function + " at " +
-             defined.file + ":" + std::to_string(defined.line) + ")";
+      what = "the first step of task '" + t->display_name() + "'" + created_where(*t) + " (coroutine " +
+             defined.function + " at " + defined.file + ":" + std::to_string(defined.line) + ")";
     } else if (e.run == &detail::resume_coroutine) {
       const detail::promise_base& p = detail::promise_of(std::coroutine_handle<>::from_address(e.arg));
       const detail::source_site at = p.suspended_at();
-      what = "a step of task '" + p.context_->display_name() + "' (resuming " + at.function + " after the await at " +
-             at.file + ":" + std::to_string(at.line) + ")";
+      what = "a step of task '" + p.context_->display_name() + "'" + created_where(*p.context_) + " (resuming " +
+             at.function + " after the await at " + at.file + ":" + std::to_string(at.line) + ")";
     }
     const std::int64_t start = detail::steady_ns();
     e.run(e.arg);

@@ -102,6 +102,7 @@ void task_info::print_stack(std::ostream& out) const {
     return;
   }
   out << "Task '" << get_name() << "' ";
+  if (const detail::source_site* at = state_->created_at()) out << "(created at " << at->file << ':' << at->line << ") ";
   if (done()) {
     out << (cancelled() ? "cancelled" : "done") << '\n';
     return;

@@ -34,6 +34,7 @@ aio::task<void> forgets_to_await(int* ran) {
   co_await aio::yield();
 }  // destroyed here
 
+constexpr unsigned line_created = __LINE__ + 2;
 aio::task<void> main_with_slow_child() {
   aio::future<void> f = aio::create_task(blocks_the_loop(), "sleepy");
   co_await f;
@@ -58,7 +59,9 @@ TEST_CASE("debug mode reports a step that blocks the loop too long, with the tas
   loop.slow_callback_duration = 10ms;
   loop.run_until_complete(main_with_slow_child());
   REQUIRE(log.lines.size() == 1);
-  CHECK(log.lines[0].find("task 'sleepy'") != std::string::npos);
+  CHECK(log.lines[0].find("task 'sleepy', created at ") != std::string::npos);
+  CHECK(log.lines[0].find("test_event_loop_debug.cpp:" + std::to_string(line_created)) != std::string::npos);
+  CHECK(log.lines[0].find("coroutine blocks_the_loop at ") != std::string::npos);
   CHECK(log.lines[0].find("blocked the event loop") != std::string::npos);
 }
 

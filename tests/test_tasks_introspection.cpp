@@ -188,3 +188,28 @@ TEST_CASE("a task_info outlives its task and reports it done", "[tasks][introspe
   kept.print_stack(out);
   CHECK(out.str() == "Task 'short' done\n");
 }
+
+namespace {
+constexpr unsigned line_spawn = __LINE__ + 2;
+aio::task<std::string> spawns_and_prints() {
+  aio::future<void> s = aio::create_task(sleeper(1s), "napper");
+  co_await aio::yield();
+  std::ostringstream out;
+  s.print_stack(out);
+  s.cancel();
+  co_await aio::gather_settled(s);
+  co_return out.str();
+}
+}  // namespace
+
+TEST_CASE("in debug mode a task remembers where it was created, and print_stack says so", "[tasks][introspection]") {
+  aio::event_loop loop{aio::virtual_time};
+  loop.set_debug(true);
+  const std::string text = loop.run_until_complete(spawns_and_prints());
+  INFO(text);
+  CHECK(text.find("Task 'napper' (created at ") == 0);
+  CHECK(text.find("test_tasks_introspection.cpp:" + std::to_string(line_spawn) + ")") != std::string::npos);
+  loop.set_debug(false);
+  const std::string quiet = loop.run_until_complete(spawns_and_prints());
+  CHECK(quiet.find("Task 'napper' waiting on aio::sleep") == 0);
+}

@@ -15,6 +15,7 @@
 // Loop-affine, not thread-safe: every member must be called on the loop's thread.
 #pragma once
 
+#include <aio/detail/source_site.hpp>
 #include <aio/detail/callback.hpp>
 #include <aio/detail/reactor.hpp>
 #include <aio/detail/ready_queue.hpp>
@@ -193,8 +194,12 @@ class event_loop {
 
   // --- Tasks and futures ---------------------------------------------------
 
-  /// loop.create_task(): schedules `t` to start at the next iteration.
-  template <class T> future<T> create_task(task<T> t, std::string name = {});
+  /// loop.create_task(): schedules `t` to start at the next iteration. In
+  /// debug mode the task remembers `created_at` (the caller's line) for the
+  /// reports that name it; aio's own callers pass an empty site.
+  template <class T>
+  future<T> create_task(task<T> t, std::string name = {},
+                        detail::source_site created_at = detail::source_site::here());
   /// loop.create_future(): a pending future.
   template <class T = void> future<T> create_future();
 

@@ -106,12 +106,13 @@ class task_group {
   /// Throws: invalid_state_error once the group is shutting down (a child
   /// failed, or the body was cancelled) or has finished.
   template <class T>
-  future<T> create_task(task<T> t, std::string name = {}) {
+  future<T> create_task(task<T> t, std::string name = {},
+                        detail::source_site created_at = detail::source_site::here()) {
     check_open();
     child* c = new child;  // first, so that no child can run unwatched
     future<T> f{static_cast<detail::future_state<T>*>(nullptr)};
     try {
-      f = parent_->loop->create_task(std::move(t), std::move(name));
+      f = parent_->loop->create_task(std::move(t), std::move(name), created_at);
     } catch (...) {
       delete c;
       throw;

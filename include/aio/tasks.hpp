@@ -30,8 +30,8 @@ namespace aio {
 /// Throws: invalid_state_error outside a running loop or for a moved-from task.
 /// Example: examples/03_event_loop.cpp
 template <class T>
-future<T> create_task(task<T> t, std::string name = {}) {
-  return get_running_loop().create_task(std::move(t), std::move(name));
+future<T> create_task(task<T> t, std::string name = {}, detail::source_site created_at = detail::source_site::here()) {
+  return get_running_loop().create_task(std::move(t), std::move(name), created_at);
 }
 
 namespace detail {
@@ -261,7 +261,7 @@ template <class T>
 /// Shields a task: it becomes a task of its own (create_task), then as above.
 template <class T>
 [[nodiscard]] detail::shield_operation<T> shield(task<T> t) {
-  return detail::shield_operation<T>{create_task(std::move(t))};
+  return detail::shield_operation<T>{create_task(std::move(t), {}, detail::source_site{})};
 }
 
 }  // namespace aio

@@ -112,7 +112,7 @@ std::future<T> run_coroutine_threadsafe(task<T> work, event_loop& loop) {
   auto promise = std::make_shared<std::promise<T>>();
   std::future<T> result = promise->get_future();
   loop.call_soon_threadsafe([&loop, promise, t = std::move(work)]() mutable {
-    future<T> f = loop.create_task(std::move(t));
+    future<T> f = loop.create_task(std::move(t), {}, detail::source_site{});
     f.add_done_callback([promise](future<T> done) {
       try {
         if constexpr (std::is_void_v<T>) {

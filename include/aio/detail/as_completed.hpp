@@ -50,7 +50,7 @@ class as_completed_state {
 
   void start(std::vector<task<T>>& tasks, event_loop& loop) {
     for (std::size_t i = 0; i < size_; ++i) {
-      futures_.push_back(loop.create_task(std::move(tasks[i])));
+      futures_.push_back(loop.create_task(std::move(tasks[i]), {}, detail::source_site{}));
       watch& w = watches_[i];
       w.owner = this;
       w.index = i;

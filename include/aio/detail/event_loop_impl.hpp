@@ -8,13 +8,14 @@
 namespace aio {
 
 template <class T>
-future<T> event_loop::create_task(task<T> t, std::string name) {
+future<T> event_loop::create_task(task<T> t, std::string name, detail::source_site created_at) {
   if (!t.valid())
     throw invalid_state_error(
         "aio::create_task() was given a moved-from or already-awaited task: pass a fresh task, e.g. "
         "create_task(work())");
   if (closed_) throw invalid_state_error("aio::event_loop::create_task() on a closed loop");
-  auto* state = new detail::task_state<T>(*this, t.release(), std::move(name), ++task_counter_);
+  auto* state = new detail::task_state<T>(*this, t.release(), std::move(name), ++task_counter_,
+                                          debug_ && *created_at.file ? &created_at : nullptr);
   track(*state);          // the loop's reference, dropped when the task finishes
   state->add_ref();       // the returned future's
   schedule({&detail::task_context::start, static_cast<detail::task_context*>(state)});
@@ -45,7 +46,7 @@ T event_loop::run_until_complete(task<T> main) {
     throw invalid_state_error(
         "aio::event_loop::run_until_complete() called while an event loop is running on this thread: "
         "inside a coroutine, co_await the task instead");
-  return run_until_complete(create_task(std::move(main), "main"));
+  return run_until_complete(create_task(std::move(main), "main", detail::source_site{}));
 }
 
 namespace detail {

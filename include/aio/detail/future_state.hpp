@@ -4,6 +4,7 @@
 
 #include <aio/detail/frame_allocator.hpp>
 #include <aio/detail/intrusive_list.hpp>
+#include <aio/detail/source_site.hpp>
 #include <aio/detail/task_context.hpp>
 #include <aio/detail/value_slot.hpp>
 #include <aio/exceptions.hpp>
@@ -61,6 +62,8 @@ class future_state_base : public pooled {
   virtual task_context* task() const noexcept { return nullptr; }
   [[nodiscard]] virtual std::string task_name() const { return {}; }
   virtual void set_task_name(std::string) {}
+  /// Where the task was created (debug mode only; null otherwise).
+  [[nodiscard]] virtual const source_site* created_at() const noexcept { return nullptr; }
 
   void set_exception(std::exception_ptr e) {
     if (!e) throw invalid_state_error("aio::future::set_exception() was given an empty exception_ptr");

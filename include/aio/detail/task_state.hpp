@@ -3,6 +3,7 @@
 #pragma once
 
 #include <aio/detail/future_state.hpp>
+#include <aio/detail/source_site.hpp>
 #include <aio/detail/task_context.hpp>
 #include <aio/task.hpp>
 
@@ -45,9 +46,11 @@ class task_state final : public future_state<T>, public task_context {
   using status = future_state_base::status;
 
  public:
-  task_state(event_loop& loop, std::coroutine_handle<task_promise<T>> h, std::string name,
-             std::uint64_t id) noexcept
-      : name_(name.empty() ? nullptr : std::make_unique<std::string>(std::move(name))), id_(id) {
+  /// `created_at`: where create_task was called, kept in debug mode only.
+  task_state(event_loop& loop, std::coroutine_handle<task_promise<T>> h, std::string name, std::uint64_t id,
+             const source_site* created_at) noexcept
+      : extras_(name.empty() && !created_at ? nullptr : std::make_unique<task_extras>(std::move(name), created_at)),
+        id_(id) {
     this->loop = &loop;
     this->root = h;
     this->kind = &kind_table;
@@ -74,9 +77,15 @@ class task_state final : public future_state<T>, public task_context {
   [[nodiscard]] std::string task_name() const override { return name(); }
   void set_task_name(std::string n) override { set_name(std::move(n)); }
   [[nodiscard]] std::string name() const {
-    return name_ ? *name_ : "Task-" + std::to_string(id_);
+    return extras_ && !extras_->name.empty() ? extras_->name : "Task-" + std::to_string(id_);
   }
-  void set_name(std::string n) { name_ = std::make_unique<std::string>(std::move(n)); }
+  void set_name(std::string n) {
+    if (!extras_) extras_ = std::make_unique<task_extras>();
+    extras_->name = std::move(n);
+  }
+  [[nodiscard]] const source_site* created_at() const noexcept override {
+    return extras_ && extras_->created ? &extras_->created_at : nullptr;
+  }
 
   // take_root_result's sink
   template <class... A>
@@ -101,7 +110,18 @@ class task_state final : public future_state<T>, public task_context {
 
   static constexpr task_context_kind kind_table{&task_state::on_finished, &task_state::name_of, &task_state::owner_of};
 
-  std::unique_ptr<std::string> name_;  // only when given: most tasks keep "Task-<id>"
+  /// What most tasks do without: a name ("Task-<id>" otherwise) and, in
+  /// debug mode, where the task was created.
+  struct task_extras {
+    task_extras() = default;
+    task_extras(std::string n, const source_site* at) : name(std::move(n)), created(at != nullptr) {
+      if (at) created_at = *at;
+    }
+    std::string name;
+    source_site created_at;
+    bool created = false;
+  };
+  std::unique_ptr<task_extras> extras_;
   std::uint64_t id_;
 };
 
