@@ -6,6 +6,7 @@
 // inline. Loop-affine, not thread-safe.
 #pragma once
 
+#include <aio/detail/current_context.hpp>
 #include <aio/detail/gather.hpp>
 #include <aio/detail/sleep.hpp>
 #include <aio/event_loop.hpp>
@@ -35,20 +36,14 @@ future<T> create_task(task<T> t, std::string name = {}, detail::source_site crea
 }
 
 namespace detail {
-class current_task_operation {
+/// Finds the task context without suspending (see current_context.hpp), then
+/// the task it works for.
+class current_task_operation : public current_context_operation {
  public:
-  bool await_ready() const noexcept { return false; }
-  template <class P>
-  bool await_suspend(std::coroutine_handle<P> h) noexcept {
-    context_ = context_of(h);
-    return false;  // never actually suspends
-  }
   task_info await_resume() const noexcept {
-    return task_info{context_ ? context_->kind->owner(context_) : nullptr};
+    task_context* context = current_context_operation::await_resume();
+    return task_info{context ? context->kind->owner(context) : nullptr};
   }
-
- private:
-  task_context* context_ = nullptr;
 };
 }  // namespace detail
 
