@@ -138,7 +138,7 @@ void event_loop::report_escaping_exception(detail::future_state_base& main) noex
   try {
     std::exception_ptr e = main.exception();
     std::ostringstream msg;
-    msg << "aio: exception escaped aio::run from task '" << main.task_name() << "': ";
+    msg << "aio: exception escaped run_until_complete (or aio::run) from task '" << main.task_name() << "': ";
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& x) {
@@ -155,7 +155,7 @@ void event_loop::report_escaping_exception(detail::future_state_base& main) noex
     }
     log(msg.str());
   } catch (...) {
-    log("aio: exception escaped aio::run");
+    log("aio: exception escaped run_until_complete (or aio::run)");
   }
   trace = {};
 }

@@ -139,7 +139,7 @@ TEST_CASE("debug mode reports the async chain an exception escaping run travelle
   REQUIRE(log.lines.size() == 1);
   const std::string& report = log.lines[0];
   INFO(report);
-  CHECK(report.find("exception escaped aio::run from task 'main': disk on fire") != std::string::npos);
+  CHECK(report.find("exception escaped run_until_complete (or aio::run) from task 'main': disk on fire") != std::string::npos);
   // Innermost first, across the task boundary (worker -> main).
   const auto deep = report.find("fails_deep at ");
   const auto child = report.find("awaits_failing_child at ");

@@ -135,9 +135,14 @@ class event_loop {
 
   /// Debug mode reports, through aio::log, every step of a task or callback
   /// that blocks the loop longer than slow_callback_duration (the guide's first
-  /// pitfall, caught at run time), and every task<T> destroyed without ever
-  /// being awaited. Off by default; AIO_DEBUG=1 in the environment turns it on
-  /// for every new loop. Off, it costs one predictable branch per iteration.
+  /// pitfall, caught at run time), every task<T> destroyed without ever being
+  /// awaited, and an exception escaping run_until_complete with the chain of
+  /// coroutines it crossed. A step is what runs between two suspensions of a
+  /// task: the report names the task, where it was created and the await the
+  /// step resumed from; the blocking call may be further on, in that
+  /// coroutine or in one it awaited without suspending. Off by default;
+  /// AIO_DEBUG=1 in the environment turns it on for every new loop. Off, it
+  /// costs one predictable branch per iteration.
   void set_debug(bool enabled) noexcept { debug_ = enabled; }
   [[nodiscard]] bool get_debug() const noexcept { return debug_; }
   /// loop.slow_callback_duration (default 100 ms).
