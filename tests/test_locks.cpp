@@ -6,6 +6,8 @@
 #include "support/catch.hpp"
 #include "support/run_test.hpp"
 
+#include <aio/catch2.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -16,7 +18,6 @@
 
 using namespace std::chrono_literals;
 using aio::test::now_seconds;
-using aio::test::run_test;
 
 // --- static checks -----------------------------------------------------------
 
@@ -50,7 +51,7 @@ aio::task<> hold_lock(aio::lock& l, log_t& log, std::string name, aio::duration 
   co_await aio::sleep(d);
 }
 
-aio::task<> lock_basics() {
+AIO_TEST_CASE("lock: acquire, try_acquire, guard release and move", "[locks]") {
   aio::lock l;
   CHECK_FALSE(l.locked());
   {
@@ -80,9 +81,7 @@ aio::task<> lock_basics() {
   CHECK_FALSE(l.locked());
 }
 
-TEST_CASE("lock: acquire, try_acquire, guard release and move", "[locks]") { run_test(lock_basics()); }
-
-aio::task<> lock_fifo() {
+AIO_TEST_CASE("lock: waiters are served FIFO; release wakes through the loop", "[locks]") {
   aio::lock l;
   log_t log;
   auto guard = co_await l.acquire();
@@ -99,14 +98,12 @@ aio::task<> lock_fifo() {
   CHECK_FALSE(l.locked());
 }
 
-TEST_CASE("lock: waiters are served FIFO; release wakes through the loop", "[locks]") { run_test(lock_fifo()); }
-
 aio::task<> grab_and_log(aio::lock& l, log_t& log, std::string name) {
   auto guard = co_await l.acquire();
   log.push_back(name);
 }
 
-aio::task<> lock_no_barging() {
+AIO_TEST_CASE("lock: no barging: a released lock goes to the first waiter", "[locks]") {
   aio::lock l;
   log_t log;
   auto guard = co_await l.acquire();
@@ -121,9 +118,7 @@ aio::task<> lock_no_barging() {
   CHECK(log == log_t{"waiter", "newcomer"});
 }
 
-TEST_CASE("lock: no barging: a released lock goes to the first waiter", "[locks]") { run_test(lock_no_barging()); }
-
-aio::task<> lock_cancel_waiting() {
+AIO_TEST_CASE("lock: a waiter cancelled while waiting leaves the line", "[locks]") {
   aio::lock l;
   log_t log;
   auto guard = co_await l.acquire();
@@ -140,9 +135,7 @@ aio::task<> lock_cancel_waiting() {
   CHECK_FALSE(l.locked());
 }
 
-TEST_CASE("lock: a waiter cancelled while waiting leaves the line", "[locks]") { run_test(lock_cancel_waiting()); }
-
-aio::task<> lock_handoff_then_cancel() {
+AIO_TEST_CASE("lock: a lock handed to a task cancelled before it runs passes on", "[locks]") {
   aio::lock l;
   log_t log;
   auto guard = co_await l.acquire();
@@ -158,11 +151,7 @@ aio::task<> lock_handoff_then_cancel() {
   CHECK_FALSE(l.locked());
 }
 
-TEST_CASE("lock: a lock handed to a task cancelled before it runs passes on", "[locks]") {
-  run_test(lock_handoff_then_cancel());
-}
-
-aio::task<> lock_handoff_then_cancel_no_one_else() {
+AIO_TEST_CASE("lock: a lock handed to a cancelled task with no one behind is freed", "[locks]") {
   aio::lock l;
   log_t log;
   auto guard = co_await l.acquire();
@@ -177,10 +166,6 @@ aio::task<> lock_handoff_then_cancel_no_one_else() {
   CHECK(g);
 }
 
-TEST_CASE("lock: a lock handed to a cancelled task with no one behind is freed", "[locks]") {
-  run_test(lock_handoff_then_cancel_no_one_else());
-}
-
 // --- event -------------------------------------------------------------------
 
 aio::task<> wait_event(aio::event& e, log_t& log, std::string name) {
@@ -188,7 +173,7 @@ aio::task<> wait_event(aio::event& e, log_t& log, std::string name) {
   log.push_back(name);
 }
 
-aio::task<> event_basics() {
+AIO_TEST_CASE("event: set wakes every waiter; clear; wait on a set event", "[locks]") {
   aio::event e;
   log_t log;
   CHECK_FALSE(e.is_set());
@@ -214,9 +199,7 @@ aio::task<> event_basics() {
   CHECK(log.back() == "late");
 }
 
-TEST_CASE("event: set wakes every waiter; clear; wait on a set event", "[locks]") { run_test(event_basics()); }
-
-aio::task<> event_cancel() {
+AIO_TEST_CASE("event: cancelling wait, before and after set", "[locks]") {
   aio::event e;
   log_t log;
   auto a = aio::create_task(wait_event(e, log, "a"));
@@ -234,8 +217,6 @@ aio::task<> event_cancel() {
   CHECK(log == log_t{"c"});
 }
 
-TEST_CASE("event: cancelling wait, before and after set", "[locks]") { run_test(event_cancel()); }
-
 // --- condition ---------------------------------------------------------------
 
 aio::task<> cond_waiter(aio::condition& c, log_t& log, std::string name) {
@@ -245,7 +226,7 @@ aio::task<> cond_waiter(aio::condition& c, log_t& log, std::string name) {
   log.push_back(name);
 }
 
-aio::task<> condition_notify() {
+AIO_TEST_CASE("condition: notify(n), notify_all, FIFO, lock held on return", "[locks]") {
   aio::condition c;
   log_t log;
   std::vector<aio::future<void>> ws;
@@ -276,11 +257,9 @@ aio::task<> condition_notify() {
   CHECK_THROWS_AS(c.notify_all(), aio::invalid_state_error);
 }
 
-TEST_CASE("condition: notify(n), notify_all, FIFO, lock held on return", "[locks]") { run_test(condition_notify()); }
-
 aio::task<> wait_without_lock(aio::condition& c) { co_await c.wait(); }
 
-aio::task<> condition_wait_needs_lock() {
+AIO_TEST_CASE("condition: wait without the lock throws", "[locks]") {
   aio::condition c;
   // (never co_await inside a Catch macro: g++ evaluates the operand more than once)
   bool threw = false;
@@ -291,8 +270,6 @@ aio::task<> condition_wait_needs_lock() {
   }
   CHECK(threw);
 }
-
-TEST_CASE("condition: wait without the lock throws", "[locks]") { run_test(condition_wait_needs_lock()); }
 
 struct shared_count {
   int value = 0;
@@ -310,7 +287,7 @@ aio::task<int> wait_for_five(aio::condition& c, shared_count& s) {
   co_return v;
 }
 
-aio::task<> condition_wait_for() {
+AIO_TEST_CASE("condition: wait_for rechecks the predicate after each wake-up", "[locks]") {
   aio::condition c;
   shared_count s;
   auto w = aio::create_task(wait_for_five(c, s));
@@ -333,10 +310,6 @@ aio::task<> condition_wait_for() {
   CHECK(v == 7);
 }
 
-TEST_CASE("condition: wait_for rechecks the predicate after each wake-up", "[locks]") {
-  run_test(condition_wait_for());
-}
-
 aio::task<> wait_for_five_logged(aio::condition& c, shared_count& s, log_t& log) {
   auto guard = co_await c.acquire();
   auto at_least_five = [&s] { return s.value >= 5; };
@@ -348,7 +321,7 @@ aio::task<> wait_for_five_logged(aio::condition& c, shared_count& s, log_t& log)
   }
 }
 
-aio::task<> condition_wait_for_cancel() {
+AIO_TEST_CASE("condition: cancelling wait_for", "[locks]") {
   aio::condition c;
   shared_count s;
   log_t log;
@@ -360,8 +333,6 @@ aio::task<> condition_wait_for_cancel() {
   CHECK(log == log_t{"cancelled, locked"});
   CHECK_FALSE(c.locked());  // the guard in w released it
 }
-
-TEST_CASE("condition: cancelling wait_for", "[locks]") { run_test(condition_wait_for_cancel()); }
 
 aio::task<> cond_waiter_cancel_aware(aio::condition& c, log_t& log, std::string name) {
   auto guard = co_await c.acquire();
@@ -375,7 +346,7 @@ aio::task<> cond_waiter_cancel_aware(aio::condition& c, log_t& log, std::string 
   }
 }
 
-aio::task<> condition_cancel() {
+AIO_TEST_CASE("condition: cancellation re-acquires the lock; a handed notification passes on", "[locks]") {
   aio::condition c;
   log_t log;
   auto a = aio::create_task(cond_waiter_cancel_aware(c, log, "a"));
@@ -401,11 +372,7 @@ aio::task<> condition_cancel() {
   CHECK_FALSE(c.locked());
 }
 
-TEST_CASE("condition: cancellation re-acquires the lock; a handed notification passes on", "[locks]") {
-  run_test(condition_cancel());
-}
-
-aio::task<> condition_cancel_during_reacquire() {
+AIO_TEST_CASE("condition: cancelled while re-acquiring the lock", "[locks]") {
   aio::condition c;
   log_t log;
   auto a = aio::create_task(cond_waiter_cancel_aware(c, log, "a"));
@@ -423,11 +390,7 @@ aio::task<> condition_cancel_during_reacquire() {
   CHECK_FALSE(c.locked());
 }
 
-TEST_CASE("condition: cancelled while re-acquiring the lock", "[locks]") {
-  run_test(condition_cancel_during_reacquire());
-}
-
-aio::task<> condition_shared_lock() {
+AIO_TEST_CASE("condition: conditions can share a lock", "[locks]") {
   aio::lock l;
   aio::condition c1{l};
   aio::condition c2{l};
@@ -437,8 +400,6 @@ aio::task<> condition_shared_lock() {
   g.release();
   CHECK_FALSE(c2.locked());
 }
-
-TEST_CASE("condition: conditions can share a lock", "[locks]") { run_test(condition_shared_lock()); }
 
 // --- semaphore ---------------------------------------------------------------
 
@@ -455,7 +416,7 @@ aio::task<> limited_worker(aio::semaphore& s, concurrency& c, log_t& log, int id
   --c.now;
 }
 
-aio::task<> semaphore_rate_limit() {
+AIO_TEST_CASE("semaphore: 10 workers, 3 at a time, FIFO, about 4 s", "[locks]") {
   aio::semaphore s{3};
   concurrency c;
   log_t log;
@@ -470,14 +431,12 @@ aio::task<> semaphore_rate_limit() {
   CHECK(s.value() == 3);
 }
 
-TEST_CASE("semaphore: 10 workers, 3 at a time, FIFO, about 4 s", "[locks]") { run_test(semaphore_rate_limit()); }
-
 aio::task<> take_permit(aio::semaphore& s, log_t& log, std::string name) {
   auto p = co_await s.acquire();
   log.push_back(name);
 }
 
-aio::task<> semaphore_basics() {
+AIO_TEST_CASE("semaphore: permits, try_acquire, value, locked, release", "[locks]") {
   aio::semaphore s{2};
   CHECK(s.value() == 2);
   CHECK_FALSE(s.locked());
@@ -505,9 +464,7 @@ aio::task<> semaphore_basics() {
   CHECK(zero.locked());
 }
 
-TEST_CASE("semaphore: permits, try_acquire, value, locked, release", "[locks]") { run_test(semaphore_basics()); }
-
-aio::task<> semaphore_cancel() {
+AIO_TEST_CASE("semaphore: cancelled waiters, and a handed permit passes on", "[locks]") {
   aio::semaphore s{1};
   log_t log;
   auto p = co_await s.acquire();
@@ -527,9 +484,7 @@ aio::task<> semaphore_cancel() {
   CHECK(s.value() == 1);
 }
 
-TEST_CASE("semaphore: cancelled waiters, and a handed permit passes on", "[locks]") { run_test(semaphore_cancel()); }
-
-aio::task<> bounded_semaphore_over_release() {
+AIO_TEST_CASE("bounded_semaphore: release beyond the initial value throws value_error", "[locks]") {
   aio::bounded_semaphore s{2};
   CHECK_THROWS_AS(s.release(), aio::value_error);
   {
@@ -542,10 +497,6 @@ aio::task<> bounded_semaphore_over_release() {
   }
   CHECK(s.value() == 3);
   CHECK_THROWS_AS(s.release(), aio::value_error);
-}
-
-TEST_CASE("bounded_semaphore: release beyond the initial value throws value_error", "[locks]") {
-  run_test(bounded_semaphore_over_release());
 }
 
 // --- barrier -----------------------------------------------------------------
@@ -561,7 +512,7 @@ aio::task<> arrive_after(aio::barrier& b, std::vector<std::size_t>& indices, std
   co_await arrive(b, indices, times);
 }
 
-aio::task<> barrier_basics() {
+AIO_TEST_CASE("barrier: parties wait for each other; indices; reusable", "[locks]") {
   aio::barrier b{3};
   CHECK(b.parties() == 3);
   CHECK(b.n_waiting() == 0);
@@ -586,8 +537,6 @@ aio::task<> barrier_basics() {
   CHECK_THROWS_AS(aio::barrier{0}, aio::value_error);
 }
 
-TEST_CASE("barrier: parties wait for each other; indices; reusable", "[locks]") { run_test(barrier_basics()); }
-
 aio::task<> arrive_expect_broken(aio::barrier& b, int& broken) {
   try {
     co_await b.wait();
@@ -596,7 +545,7 @@ aio::task<> arrive_expect_broken(aio::barrier& b, int& broken) {
   }
 }
 
-aio::task<> barrier_abort_and_reset() {
+AIO_TEST_CASE("barrier: abort and reset break the waiters", "[locks]") {
   aio::barrier b{3};
   int broken = 0;
   auto t1 = aio::create_task(arrive_expect_broken(b, broken));
@@ -624,9 +573,7 @@ aio::task<> barrier_abort_and_reset() {
   CHECK(indices.size() == 3);
 }
 
-TEST_CASE("barrier: abort and reset break the waiters", "[locks]") { run_test(barrier_abort_and_reset()); }
-
-aio::task<> barrier_cancel() {
+AIO_TEST_CASE("barrier: a cancelled waiter leaves the barrier", "[locks]") {
   aio::barrier b{2};
   std::vector<std::size_t> indices;
   std::vector<double> times;
@@ -643,14 +590,12 @@ aio::task<> barrier_cancel() {
   CHECK(indices.size() == 2);
 }
 
-TEST_CASE("barrier: a cancelled waiter leaves the barrier", "[locks]") { run_test(barrier_cancel()); }
-
 aio::task<> wait_then_log(aio::barrier& b, log_t& log, std::string name) {
   co_await b.wait();
   log.push_back(name);
 }
 
-aio::task<> barrier_draining_blocks_next_cycle() {
+AIO_TEST_CASE("barrier: a new cycle starts only after the previous drained", "[locks]") {
   aio::barrier b{2};
   log_t log;
   auto a = aio::create_task(wait_then_log(b, log, "a"));
@@ -669,13 +614,9 @@ aio::task<> barrier_draining_blocks_next_cycle() {
   CHECK(log.size() == 4);
 }
 
-TEST_CASE("barrier: a new cycle starts only after the previous drained", "[locks]") {
-  run_test(barrier_draining_blocks_next_cycle());
-}
-
 // --- a primitive destroyed before its waiters ---------------------------------
 
-aio::task<> event_destroyed_while_waited() {
+AIO_TEST_CASE("event: destroyed while a task waits; the waiter can still be cancelled", "[locks]") {
   auto e = std::make_unique<aio::event>();
   log_t log;
   auto w = aio::create_task(wait_event(*e, log, "w"));
@@ -685,10 +626,6 @@ aio::task<> event_destroyed_while_waited() {
   co_await aio::sleep(1s);
   CHECK(is_cancelled(w));
   CHECK(log.empty());
-}
-
-TEST_CASE("event: destroyed while a task waits; the waiter can still be cancelled", "[locks]") {
-  run_test(event_destroyed_while_waited());
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include "support/catch.hpp"
 #include "support/run_test.hpp"
 
+#include <aio/catch2.hpp>
+
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -19,7 +21,6 @@
 
 using namespace std::chrono_literals;
 using aio::test::now_seconds;
-using aio::test::run_test;
 
 // --- static checks -----------------------------------------------------------
 
@@ -101,7 +102,7 @@ aio::task<> expect_shut_down_put(aio::queue<int>& q, int v, int& count) {
 
 // --- basics ------------------------------------------------------------------
 
-aio::task<> fifo_basics() {
+AIO_TEST_CASE("queue: FIFO order, nowait and try variants, sizes", "[queues]") {
   aio::queue<int> q{3};
   CHECK(q.maxsize() == 3);
   CHECK(q.empty());
@@ -133,9 +134,7 @@ aio::task<> fifo_basics() {
   CHECK(in_order);
 }
 
-TEST_CASE("queue: FIFO order, nowait and try variants, sizes", "[queues]") { run_test(fifo_basics()); }
-
-aio::task<> priority_and_lifo() {
+AIO_TEST_CASE("priority_queue is smallest first; lifo_queue is last in first out", "[queues]") {
   aio::priority_queue<int> pq;
   for (int v : {5, 1, 4, 2, 3}) pq.put_nowait(v);
   std::vector<int> out;
@@ -165,11 +164,7 @@ aio::task<> priority_and_lifo() {
   CHECK(one == 1);
 }
 
-TEST_CASE("priority_queue is smallest first; lifo_queue is last in first out", "[queues]") {
-  run_test(priority_and_lifo());
-}
-
-aio::task<> move_only_items() {
+AIO_TEST_CASE("queue: move-only items", "[queues]") {
   aio::queue<std::unique_ptr<int>> q{1};
   co_await q.put(std::make_unique<int>(1));
   auto keep = std::make_unique<int>(2);
@@ -197,9 +192,7 @@ aio::task<> move_only_items() {
   CHECK(*lq.get_nowait() == 7);
 }
 
-TEST_CASE("queue: move-only items", "[queues]") { run_test(move_only_items()); }
-
-aio::task<> counted_items_are_destroyed() {
+AIO_TEST_CASE("queue: items left in a destroyed queue are destroyed", "[queues]") {
   aio::test::counted::reset();
   {
     aio::queue<aio::test::counted> q{4};
@@ -209,10 +202,6 @@ aio::task<> counted_items_are_destroyed() {
   }
   CHECK(aio::test::counted::alive == 0);
   co_return;
-}
-
-TEST_CASE("queue: items left in a destroyed queue are destroyed", "[queues]") {
-  run_test(counted_items_are_destroyed());
 }
 
 // --- waiting: back-pressure and fairness ---------------------------------------
@@ -231,7 +220,7 @@ aio::task<> slow_consumer(aio::queue<int>& q, std::vector<int>& got) {
   }
 }
 
-aio::task<> back_pressure() {
+AIO_TEST_CASE("queue: a producer blocks at maxsize (back-pressure)", "[queues]") {
   aio::queue<int> q{2};
   std::vector<double> put_times;
   std::vector<int> got;
@@ -241,9 +230,7 @@ aio::task<> back_pressure() {
   CHECK(put_times == std::vector<double>{0, 0, 1, 2, 3, 4});
 }
 
-TEST_CASE("queue: a producer blocks at maxsize (back-pressure)", "[queues]") { run_test(back_pressure()); }
-
-aio::task<> getters_fifo() {
+AIO_TEST_CASE("queue: waiting getters are served FIFO and not overtaken", "[queues]") {
   aio::queue<int> q;
   log_t log;
   auto a = aio::create_task(get_into(q, log, "a"));
@@ -260,9 +247,7 @@ aio::task<> getters_fifo() {
   CHECK(log == log_t{"a:1", "b:2", "c:3"});
 }
 
-TEST_CASE("queue: waiting getters are served FIFO and not overtaken", "[queues]") { run_test(getters_fifo()); }
-
-aio::task<> putters_fifo() {
+AIO_TEST_CASE("queue: waiting putters are served FIFO and not overtaken", "[queues]") {
   aio::queue<int> q{1};
   log_t log;
   q.put_nowait(0);
@@ -281,9 +266,7 @@ aio::task<> putters_fifo() {
   CHECK(log == log_t{"put 1", "put 2", "put 3"});
 }
 
-TEST_CASE("queue: waiting putters are served FIFO and not overtaken", "[queues]") { run_test(putters_fifo()); }
-
-aio::task<> transit_counts_as_full() {
+AIO_TEST_CASE("queue: an item on its way to a getter counts for full()", "[queues]") {
   aio::queue<int> q{1};
   log_t log;
   auto a = aio::create_task(get_into(q, log, "a"));
@@ -298,13 +281,9 @@ aio::task<> transit_counts_as_full() {
   CHECK(log == log_t{"a:1"});
 }
 
-TEST_CASE("queue: an item on its way to a getter counts for full()", "[queues]") {
-  run_test(transit_counts_as_full());
-}
-
 // --- cancellation ------------------------------------------------------------
 
-aio::task<> cancel_waiting_getter() {
+AIO_TEST_CASE("queue: a getter cancelled while waiting leaves the line", "[queues]") {
   aio::queue<int> q;
   log_t log;
   auto a = aio::create_task(get_into(q, log, "a"));
@@ -318,11 +297,7 @@ aio::task<> cancel_waiting_getter() {
   CHECK(log == log_t{"b:7"});
 }
 
-TEST_CASE("queue: a getter cancelled while waiting leaves the line", "[queues]") {
-  run_test(cancel_waiting_getter());
-}
-
-aio::task<> cancel_handed_getter_next_getter() {
+AIO_TEST_CASE("queue: an item handed to a getter cancelled before it runs goes to the next getter", "[queues]") {
   aio::queue<int> q;
   log_t log;
   auto a = aio::create_task(get_into(q, log, "a"));
@@ -337,11 +312,32 @@ aio::task<> cancel_handed_getter_next_getter() {
   CHECK(q.empty());
 }
 
-TEST_CASE("queue: an item handed to a getter cancelled before it runs goes to the next getter", "[queues]") {
-  run_test(cancel_handed_getter_next_getter());
+aio::task<> get_lifo(aio::lifo_queue<int>& q, log_t& log, std::string name) {
+  const int v = co_await q.get();
+  log.push_back(name + ":" + std::to_string(v));
 }
 
-aio::task<> cancel_handed_getter_back_to_front() {
+AIO_TEST_CASE("lifo_queue: items given back by cancelled getters keep their place", "[queues]") {
+  // As in asyncio, where the woken getter never took the item out: it is
+  // older than whatever was pushed meanwhile, so it sits below it.
+  aio::lifo_queue<int> q;
+  log_t log;
+  auto a = aio::create_task(get_lifo(q, log, "a"));
+  auto b = aio::create_task(get_lifo(q, log, "b"));
+  co_await aio::sleep(1s);
+  q.put_nowait(1);  // to a
+  q.put_nowait(2);  // to b
+  q.put_nowait(3);  // stored
+  a.cancel();
+  b.cancel();
+  co_await aio::sleep(1s);
+  CHECK(q.get_nowait() == 3);
+  CHECK(q.get_nowait() == 2);
+  CHECK(q.get_nowait() == 1);
+  CHECK(log.empty());
+}
+
+AIO_TEST_CASE("queue: an item handed to a cancelled getter returns to the front", "[queues]") {
   aio::queue<int> q{2};
   log_t log;
   auto a = aio::create_task(get_into(q, log, "a"));
@@ -376,40 +372,7 @@ aio::task<> cancel_handed_getter_back_to_front() {
   CHECK(log.empty());
 }
 
-aio::task<> get_lifo(aio::lifo_queue<int>& q, log_t& log, std::string name) {
-  const int v = co_await q.get();
-  log.push_back(name + ":" + std::to_string(v));
-}
-
-aio::task<> lifo_give_back() {
-  // As in asyncio, where the woken getter never took the item out: it is
-  // older than whatever was pushed meanwhile, so it sits below it.
-  aio::lifo_queue<int> q;
-  log_t log;
-  auto a = aio::create_task(get_lifo(q, log, "a"));
-  auto b = aio::create_task(get_lifo(q, log, "b"));
-  co_await aio::sleep(1s);
-  q.put_nowait(1);  // to a
-  q.put_nowait(2);  // to b
-  q.put_nowait(3);  // stored
-  a.cancel();
-  b.cancel();
-  co_await aio::sleep(1s);
-  CHECK(q.get_nowait() == 3);
-  CHECK(q.get_nowait() == 2);
-  CHECK(q.get_nowait() == 1);
-  CHECK(log.empty());
-}
-
-TEST_CASE("lifo_queue: items given back by cancelled getters keep their place", "[queues]") {
-  run_test(lifo_give_back());
-}
-
-TEST_CASE("queue: an item handed to a cancelled getter returns to the front", "[queues]") {
-  run_test(cancel_handed_getter_back_to_front());
-}
-
-aio::task<> cancel_waiting_putter() {
+AIO_TEST_CASE("queue: a putter cancelled while waiting puts nothing", "[queues]") {
   aio::queue<int> q{1};
   log_t log;
   q.put_nowait(0);
@@ -426,9 +389,7 @@ aio::task<> cancel_waiting_putter() {
   CHECK(log == log_t{"put 2"});
 }
 
-TEST_CASE("queue: a putter cancelled while waiting puts nothing", "[queues]") { run_test(cancel_waiting_putter()); }
-
-aio::task<> cancel_granted_putter() {
+AIO_TEST_CASE("queue: a slot reserved for a putter cancelled before it runs passes on", "[queues]") {
   aio::queue<int> q{1};
   log_t log;
   q.put_nowait(0);
@@ -446,11 +407,7 @@ aio::task<> cancel_granted_putter() {
   CHECK_FALSE(q.full());
 }
 
-TEST_CASE("queue: a slot reserved for a putter cancelled before it runs passes on", "[queues]") {
-  run_test(cancel_granted_putter());
-}
-
-aio::task<> cancel_granted_putter_alone() {
+AIO_TEST_CASE("queue: a reserved slot with no other putter is freed", "[queues]") {
   aio::queue<int> q{1};
   log_t log;
   q.put_nowait(0);
@@ -465,10 +422,6 @@ aio::task<> cancel_granted_putter_alone() {
   CHECK(q.try_put(5));
 }
 
-TEST_CASE("queue: a reserved slot with no other putter is freed", "[queues]") {
-  run_test(cancel_granted_putter_alone());
-}
-
 // --- join and task_done --------------------------------------------------------
 
 aio::task<> worker(aio::queue<int>& q, int& processed) {
@@ -480,7 +433,7 @@ aio::task<> worker(aio::queue<int>& q, int& processed) {
   }
 }
 
-aio::task<> join_and_task_done() {
+AIO_TEST_CASE("queue: join returns after task_done for every item; too many task_done throws", "[queues]") {
   aio::queue<int> q;
   co_await q.join();  // nothing put: returns at once
   CHECK_THROWS_AS(q.task_done(), aio::value_error);
@@ -495,16 +448,12 @@ aio::task<> join_and_task_done() {
   co_await aio::sleep(0s);
 }
 
-TEST_CASE("queue: join returns after task_done for every item; too many task_done throws", "[queues]") {
-  run_test(join_and_task_done());
-}
-
 aio::task<> join_then_log(aio::queue<int>& q, log_t& log) {
   co_await q.join();
   log.push_back("joined");
 }
 
-aio::task<> join_cancel() {
+AIO_TEST_CASE("queue: cancelling join", "[queues]") {
   aio::queue<int> q;
   log_t log;
   q.put_nowait(1);
@@ -520,11 +469,9 @@ aio::task<> join_cancel() {
   CHECK(log == log_t{"joined"});
 }
 
-TEST_CASE("queue: cancelling join", "[queues]") { run_test(join_cancel()); }
-
 // --- shutdown (Python 3.13) ------------------------------------------------------
 
-aio::task<> shutdown_graceful() {
+AIO_TEST_CASE("queue: shutdown wakes blocked putters and getters; gets drain first", "[queues]") {
   aio::queue<int> q{2};
   int shut = 0;
   // Blocked getters are woken with queue_shut_down.
@@ -559,11 +506,7 @@ aio::task<> shutdown_graceful() {
   CHECK_FALSE(r.try_get());
 }
 
-TEST_CASE("queue: shutdown wakes blocked putters and getters; gets drain first", "[queues]") {
-  run_test(shutdown_graceful());
-}
-
-aio::task<> shutdown_immediate() {
+AIO_TEST_CASE("queue: immediate shutdown drops items and releases join", "[queues]") {
   aio::queue<int> q;
   log_t log;
   int shut = 0;
@@ -592,9 +535,7 @@ aio::task<> shutdown_immediate() {
   co_await r.join();  // nothing unfinished: the dropped item counted as done
 }
 
-TEST_CASE("queue: immediate shutdown drops items and releases join", "[queues]") { run_test(shutdown_immediate()); }
-
-aio::task<> shutdown_then_cancel_granted() {
+AIO_TEST_CASE("queue: a putter granted a slot before shutdown gets queue_shut_down", "[queues]") {
   aio::queue<int> q{1};
   int shut = 0;
   q.put_nowait(0);
@@ -611,10 +552,6 @@ aio::task<> shutdown_then_cancel_granted() {
   CHECK(q.empty());
 }
 
-TEST_CASE("queue: a putter granted a slot before shutdown gets queue_shut_down", "[queues]") {
-  run_test(shutdown_then_cancel_granted());
-}
-
 // --- steady state allocates nothing --------------------------------------------
 
 aio::task<> produce_n(aio::queue<int>& q, int n) {
@@ -629,7 +566,7 @@ aio::task<> consume_n(aio::queue<int>& q, int n, long& sum, long& allocs_during)
   allocs_during = allocations - allocs_during;
 }
 
-aio::task<> no_allocation_per_item() {
+AIO_TEST_CASE("queue: a bounded queue allocates nothing per put/get once warm", "[queues]") {
   aio::queue<int> q{4};
   long sum = 0;
   long allocs = -1;
@@ -640,10 +577,6 @@ aio::task<> no_allocation_per_item() {
   const long before = allocations;  // the counter does count
   auto probe = std::make_unique<int>(1);
   CHECK(allocations == before + 1);
-}
-
-TEST_CASE("queue: a bounded queue allocates nothing per put/get once warm", "[queues]") {
-  run_test(no_allocation_per_item());
 }
 
 }  // namespace

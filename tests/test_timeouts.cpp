@@ -1,10 +1,13 @@
 // Tests for aio/timeouts.hpp: wait_for, wait_until and timeout_scope (asyncio's
 // wait_for, timeout and timeout_at). Everything runs on virtual time, so each
-// deadline is asserted to the millisecond of loop time.
+// deadline is asserted to the millisecond of loop time. Most tests are
+// AIO_TEST_CASEs; the first few run their own loop, to check it is left idle.
 #include <aio/timeouts.hpp>
 
 #include "support/catch.hpp"
 #include "support/run_test.hpp"
+
+#include <aio/catch2.hpp>
 
 #include <aio/exceptions.hpp>
 #include <aio/future.hpp>
@@ -218,29 +221,6 @@ aio::task<int> inside_wait_for(log_t& log, self_ref& self) {
     throw;
   }
 }
-aio::task<void> outer_cancel_main() {
-  log_t log;
-  self_ref self;
-  self.fut = aio::create_task(inside_wait_for(log, self));
-  aio::future<int> t = *self.fut;
-  co_await aio::sleep(1s);
-  CHECK(t.cancel());
-  CHECK(t.cancelling() == 1);
-  bool cancelled = false;
-  try {
-    (void)co_await t;
-  } catch (const aio::cancelled_error&) {
-    cancelled = true;
-  }
-  CHECK(cancelled);
-  CHECK(now_seconds() == 1.0);
-  CHECK(t.cancelled());
-  CHECK(t.cancelling() == 1);  // the outer request stays counted; the scope added and took back nothing
-  CHECK(log == log_t{"work cancelled, cancelling=1@1000", "cancelled_error, cancelling=1@1000"});
-  // The deadline (3 s) was disarmed with the scope: nothing fires later.
-  co_await aio::sleep(5s);
-  CHECK(now_seconds() == 6.0);
-}
 aio::task<int> timeout_then_continue(log_t& log, self_ref& self) {
   try {
     co_return co_await aio::wait_for(logs_cancel_with_count(log, self, 5s), 2s);
@@ -255,18 +235,6 @@ aio::task<int> timeout_then_continue(log_t& log, self_ref& self) {
     log.push_back(stamp("second timeout_error, cancelling=" + std::to_string(self.cancelling())));
   }
   co_return 0;
-}
-aio::task<void> timeout_bookkeeping_main() {
-  log_t log;
-  self_ref self;
-  self.fut = aio::create_task(timeout_then_continue(log, self));
-  const int v = co_await *self.fut;
-  CHECK(v == 0);
-  CHECK(now_seconds() == 4.0);
-  CHECK(!self.fut->cancelled());
-  CHECK(self.fut->cancelling() == 0);
-  CHECK(log == log_t{"work cancelled, cancelling=1@2000", "timeout_error, cancelling=0@2000",
-                     "work cancelled, cancelling=1@4000", "second timeout_error, cancelling=0@4000"});
 }
 aio::task<int> slow_cleanup_after_cancel(log_t& log) {
   try {
@@ -294,7 +262,46 @@ aio::task<int> both_cancels_inner(log_t& log) {
     throw;
   }
 }
-aio::task<void> outer_cancel_during_expiry_main() {
+}  // namespace
+
+AIO_TEST_CASE("wait_for: an outer cancel surfaces as cancelled_error, not timeout_error", "[timeouts]") {
+  log_t log;
+  self_ref self;
+  self.fut = aio::create_task(inside_wait_for(log, self));
+  aio::future<int> t = *self.fut;
+  co_await aio::sleep(1s);
+  CHECK(t.cancel());
+  CHECK(t.cancelling() == 1);
+  bool cancelled = false;
+  try {
+    (void)co_await t;
+  } catch (const aio::cancelled_error&) {
+    cancelled = true;
+  }
+  CHECK(cancelled);
+  CHECK(now_seconds() == 1.0);
+  CHECK(t.cancelled());
+  CHECK(t.cancelling() == 1);  // the outer request stays counted; the scope added and took back nothing
+  CHECK(log == log_t{"work cancelled, cancelling=1@1000", "cancelled_error, cancelling=1@1000"});
+  // The deadline (3 s) was disarmed with the scope: nothing fires later.
+  co_await aio::sleep(5s);
+  CHECK(now_seconds() == 6.0);
+}
+
+AIO_TEST_CASE("wait_for: after a timeout the task's cancelling() is back to zero and it goes on", "[timeouts]") {
+  log_t log;
+  self_ref self;
+  self.fut = aio::create_task(timeout_then_continue(log, self));
+  const int v = co_await *self.fut;
+  CHECK(v == 0);
+  CHECK(now_seconds() == 4.0);
+  CHECK(!self.fut->cancelled());
+  CHECK(self.fut->cancelling() == 0);
+  CHECK(log == log_t{"work cancelled, cancelling=1@2000", "timeout_error, cancelling=0@2000",
+                     "work cancelled, cancelling=1@4000", "second timeout_error, cancelling=0@4000"});
+}
+
+AIO_TEST_CASE("wait_for: an outer cancel during the expiry's cleanup still gives cancelled_error", "[timeouts]") {
   log_t log;
   auto t = aio::create_task(both_cancels_inner(log));
   co_await aio::sleep(2500ms);  // the deadline passed at 2 s; the work is still cleaning up
@@ -310,22 +317,10 @@ aio::task<void> outer_cancel_during_expiry_main() {
   // Someone else cancelled too: cancelled_error, not timeout_error.
   CHECK(log == log_t{"deadline cancel seen@2000", "outer cancel seen@2500", "cancelled_error@2500"});
 }
-}  // namespace
-
-TEST_CASE("wait_for: an outer cancel surfaces as cancelled_error, not timeout_error", "[timeouts]") {
-  aio::test::run_test(outer_cancel_main());
-}
-TEST_CASE("wait_for: after a timeout the task's cancelling() is back to zero and it goes on", "[timeouts]") {
-  aio::test::run_test(timeout_bookkeeping_main());
-}
-TEST_CASE("wait_for: an outer cancel during the expiry's cleanup still gives cancelled_error", "[timeouts]") {
-  aio::test::run_test(outer_cancel_during_expiry_main());
-}
 
 // --- futures, wait_until ------------------------------------------------------------
 
-namespace {
-aio::task<void> wait_for_future_main() {
+AIO_TEST_CASE("wait_for on a future cancels the future (and its task) on expiry", "[timeouts]") {
   log_t log;
   auto f = aio::create_task(logs_cancel(log, "task", 5s, 1));
   bool timed_out = false;
@@ -357,7 +352,8 @@ aio::task<void> wait_for_future_main() {
   CHECK(now_seconds() == 4.0);
   CHECK(!g.cancelled());
 }
-aio::task<void> wait_until_main() {
+
+AIO_TEST_CASE("wait_until takes an absolute deadline on the loop's clock", "[timeouts]") {
   log_t log;
   bool timed_out = false;
   try {
@@ -394,14 +390,6 @@ aio::task<void> wait_until_main() {
   CHECK(timed_out);
   CHECK(now_seconds() == 3.5);
 }
-}  // namespace
-
-TEST_CASE("wait_for on a future cancels the future (and its task) on expiry", "[timeouts]") {
-  aio::test::run_test(wait_for_future_main());
-}
-TEST_CASE("wait_until takes an absolute deadline on the loop's clock", "[timeouts]") {
-  aio::test::run_test(wait_until_main());
-}
 
 // --- timeout_scope ------------------------------------------------------------------
 
@@ -425,7 +413,9 @@ aio::task<int> brings_deadline_forward(aio::timeout_scope& scope) {
   co_await aio::sleep(9s);
   co_return 9;
 }
-aio::task<void> reschedule_main() {
+}  // namespace
+
+AIO_TEST_CASE("timeout_scope: reschedule() moves or removes the deadline while the work runs", "[timeouts]") {
   {
     aio::timeout_scope scope{2s};
     CHECK(!scope.when());  // relative: known once run() starts
@@ -459,7 +449,8 @@ aio::task<void> reschedule_main() {
     CHECK(scope.when() == aio::time_point{15500ms});
   }
 }
-aio::task<void> expired_and_at_main() {
+
+AIO_TEST_CASE("timeout_scope: expired(), when(), at() and one run per scope", "[timeouts]") {
   log_t log;
   {
     aio::timeout_scope scope{1s};
@@ -514,14 +505,6 @@ aio::task<void> expired_and_at_main() {
   }
   CHECK(log == log_t{"a cancelled@1000", "b cancelled@3000"});
 }
-}  // namespace
-
-TEST_CASE("timeout_scope: reschedule() moves or removes the deadline while the work runs", "[timeouts]") {
-  aio::test::run_test(reschedule_main());
-}
-TEST_CASE("timeout_scope: expired(), when(), at() and one run per scope", "[timeouts]") {
-  aio::test::run_test(expired_and_at_main());
-}
 
 // --- nesting, exceptions ---------------------------------------------------------------
 
@@ -537,7 +520,24 @@ aio::task<int> run_in_scope(log_t& log, std::string name, aio::timeout_scope& sc
     throw;
   }
 }
-aio::task<void> nested_main() {
+aio::task<int> fallback_on_timeout(aio::duration work, aio::duration timeout) {
+  try {
+    co_return co_await aio::wait_for(value_after(work, 1), timeout);
+  } catch (const aio::timeout_error&) {
+  }
+  co_return -1;
+}
+struct custom_error : std::logic_error {
+  using std::logic_error::logic_error;
+};
+aio::task<int> throws_after(aio::duration d) {
+  co_await aio::sleep(d);
+  throw custom_error("from the work");
+}
+aio::task<int> awaits_plain(aio::future<int> f) { co_return co_await f; }
+}  // namespace
+
+AIO_TEST_CASE("nested timeout scopes: the shorter deadline raises, the other passes it on", "[timeouts]") {
   log_t log;
   {  // The inner deadline is the shorter: it raises; the outer passes its error through.
     aio::timeout_scope outer{5s};
@@ -573,14 +573,8 @@ aio::task<void> nested_main() {
     CHECK(log == log_t{"work cancelled@2000", "inner saw cancelled_error@2000", "outer saw timeout_error@2000"});
   }
 }
-aio::task<int> fallback_on_timeout(aio::duration work, aio::duration timeout) {
-  try {
-    co_return co_await aio::wait_for(value_after(work, 1), timeout);
-  } catch (const aio::timeout_error&) {
-  }
-  co_return -1;
-}
-aio::task<void> nested_wait_for_main() {
+
+AIO_TEST_CASE("nested wait_for: inner shorter and outer shorter", "[timeouts]") {
   // Inner shorter: the inner timeout is handled inside; the outer scope never fires.
   int v = co_await aio::wait_for(fallback_on_timeout(10s, 1s), 5s);
   CHECK(v == -1);
@@ -599,15 +593,8 @@ aio::task<void> nested_wait_for_main() {
   CHECK(v == 1);
   CHECK(now_seconds() == 3.0);
 }
-struct custom_error : std::logic_error {
-  using std::logic_error::logic_error;
-};
-aio::task<int> throws_after(aio::duration d) {
-  co_await aio::sleep(d);
-  throw custom_error("from the work");
-}
-aio::task<int> awaits_plain(aio::future<int> f) { co_return co_await f; }
-aio::task<void> exceptions_main() {
+
+AIO_TEST_CASE("wait_for passes the work's exceptions through unchanged", "[timeouts]") {
   std::string message;
   try {
     (void)co_await aio::wait_for(throws_after(1s), 5s);
@@ -631,15 +618,4 @@ aio::task<void> exceptions_main() {
   }
   CHECK(cancelled);
   CHECK(now_seconds() == 12.0);
-}
-}  // namespace
-
-TEST_CASE("nested timeout scopes: the shorter deadline raises, the other passes it on", "[timeouts]") {
-  aio::test::run_test(nested_main());
-}
-TEST_CASE("nested wait_for: inner shorter and outer shorter", "[timeouts]") {
-  aio::test::run_test(nested_wait_for_main());
-}
-TEST_CASE("wait_for passes the work's exceptions through unchanged", "[timeouts]") {
-  aio::test::run_test(exceptions_main());
 }
