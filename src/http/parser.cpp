@@ -12,6 +12,7 @@
 #include <aio/http/message.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -66,11 +67,16 @@ namespace {
 
 constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
-bool is_tchar(unsigned char c) noexcept {
-  if (c >= '0' && c <= '9') return true;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
-}
+/// tchar (RFC 9110 §5.6.2): digits, letters and !#$%&'*+-.^_`|~, as a table.
+constexpr std::array<bool, 256> tchar_table = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = t[static_cast<std::size_t>(c - 32)] = true;
+  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+bool is_tchar(unsigned char c) noexcept { return tchar_table[c]; }
 
 bool is_token(std::string_view s) noexcept {
   if (s.empty()) return false;
@@ -82,6 +88,17 @@ bool is_token(std::string_view s) noexcept {
 /// A field value may hold visible characters, SP, HTAB and obs-text; never
 /// CR, LF, NUL or other controls (they are how headers get injected).
 bool is_field_value(std::string_view s) noexcept {
+  // Eight bytes at a time while none is below 0x20 or is 0x7f (a tab, which
+  // is allowed, also stops this; the loop below decides).
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t highs = 0x8080808080808080u;
+  while (s.size() >= 8) {
+    std::uint64_t x;
+    std::memcpy(&x, s.data(), 8);
+    const std::uint64_t y = x ^ (ones * 0x7f);
+    if ((((x - ones * 0x20) & ~x) | ((y - ones) & ~y)) & highs) break;
+    s.remove_prefix(8);
+  }
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
@@ -219,6 +236,18 @@ std::size_t headers::erase(std::string_view name) noexcept {
 
 // --- request / response ----------------------------------------------------------
 
+void request::clear() noexcept {
+  method.clear();
+  target.clear();
+  path.clear();
+  query.clear();
+  version_minor = 1;
+  headers.clear();
+  std::string().swap(body);  // a large body is not kept for the next request
+  path_params_.clear();
+  background_ = http::background_tasks{};
+}
+
 bool request::keep_alive() const noexcept {
   const auto conn = headers.get("Connection");
   if (version_minor >= 1) return !(conn && has_token(*conn, "close"));
@@ -270,41 +299,71 @@ response response::html(std::string body_text, int status_code) {
 
 void write_response(std::string& out, const response& r, int version_minor, bool keep_alive, bool head_request,
                     std::string_view extra) {
+  using namespace std::string_view_literals;
   if (r.status < 200 || r.status > 999) throw http_error(500, "a handler returned status " + std::to_string(r.status));
+  // The server decides framing and connection handling itself.
+  auto skipped = [](std::string_view name) {
+    return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Connection");
+  };
+  // Validate, and size the head so that it is written with one allocation at most.
+  std::size_t fields = 0;
   for (const auto& [name, value] : r.headers) {
     if (!is_token(name)) throw http_error(500, "a handler set an invalid header name \"" + name + "\"");
     if (!is_field_value(value))
       throw http_error(500, "a handler set header " + name + " to a value with CR, LF or another control character");
+    if (!skipped(name)) fields += name.size() + value.size() + 4;
   }
   if (!is_field_value(r.reason)) throw http_error(500, "a handler set a reason phrase with control characters");
   const bool no_body = r.status == 204 || r.status == 304;
-  out += version_minor >= 1 ? "HTTP/1.1 " : "HTTP/1.0 ";
-  char code[4];
-  std::to_chars(code, code + 3, r.status);
-  out.append(code, 3);
-  out += ' ';
-  out += r.reason.empty() ? reason_phrase(r.status) : std::string_view(r.reason);
-  out += "\r\n";
+  const std::string_view reason = r.reason.empty() ? reason_phrase(r.status) : std::string_view(r.reason);
+  char len[24];
+  std::size_t len_size = 0;
+  if (!no_body) len_size = static_cast<std::size_t>(std::to_chars(len, len + sizeof len, r.body.size()).ptr - len);
+  const std::string_view connection = !keep_alive          ? "Connection: close\r\n"sv
+                                      : version_minor == 0 ? "Connection: keep-alive\r\n"sv
+                                                           : std::string_view();
+  const bool with_body = !head_request && !no_body;
+  const std::size_t total = 13 + reason.size() + 2 + fields + (no_body ? 0 : 18 + len_size) + connection.size() +
+                            extra.size() + 2 + (with_body ? r.body.size() : 0);
+
+  // Written in place: one resize, then plain copies (fixed-size ones inline).
+  const std::size_t start = out.size();
+  out.resize(start + total);
+  char* p = out.data() + start;
+  auto put = [&p](std::string_view piece) {
+    if (piece.empty()) return;  // its data() may be null
+    std::memcpy(p, piece.data(), piece.size());
+    p += piece.size();
+  };
+  std::memcpy(p, version_minor >= 1 ? "HTTP/1.1 " : "HTTP/1.0 ", 9);
+  p += 9;
+  std::to_chars(p, p + 3, r.status);
+  p[3] = ' ';
+  p += 4;
+  put(reason);
+  std::memcpy(p, "\r\n", 2);
+  p += 2;
   for (const auto& [name, value] : r.headers) {
-    // The server decides framing and connection handling itself.
-    if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Connection")) continue;
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
+    if (skipped(name)) continue;
+    put(name);
+    std::memcpy(p, ": ", 2);
+    p += 2;
+    put(value);
+    std::memcpy(p, "\r\n", 2);
+    p += 2;
   }
   if (!no_body) {
-    out += "Content-Length: ";
-    char len[24];
-    const auto res = std::to_chars(len, len + sizeof len, r.body.size());
-    out.append(len, res.ptr);
-    out += "\r\n";
+    std::memcpy(p, "Content-Length: ", 16);
+    p += 16;
+    put(std::string_view(len, len_size));
+    std::memcpy(p, "\r\n", 2);
+    p += 2;
   }
-  if (!keep_alive) out += "Connection: close\r\n";
-  else if (version_minor == 0) out += "Connection: keep-alive\r\n";
-  out += extra;
-  out += "\r\n";
-  if (!head_request && !no_body) out += r.body;
+  put(connection);
+  put(extra);
+  std::memcpy(p, "\r\n", 2);
+  p += 2;
+  if (with_body) put(r.body);
 }
 
 // --- the parsers -----------------------------------------------------------------
@@ -625,9 +684,11 @@ void request_parser::on_head(std::string_view head) {
 
   trailer_count_ = 0;
   parse_fields(rest, request_.headers, false);
-  const auto hosts = request_.headers.get_all("Host");
-  if (hosts.size() > 1) bad("more than one Host header");
-  if (request_.version_minor >= 1 && hosts.empty()) bad("HTTP/1.1 request without a Host header");
+  std::size_t hosts = 0;
+  for (const auto& field : request_.headers)
+    if (iequals(field.first, "Host")) ++hosts;
+  if (hosts > 1) bad("more than one Host header");
+  if (request_.version_minor >= 1 && hosts == 0) bad("HTTP/1.1 request without a Host header");
   frame_request(request_.headers, request_.version_minor);
   const auto expect = request_.headers.get("Expect");
   expect_continue_ = request_.version_minor >= 1 && expect && iequals(trim_ows(*expect), "100-continue");
@@ -659,7 +720,7 @@ request request_parser::take() {
 
 void request_parser::reset() noexcept {
   reset_message();
-  request_ = request{};
+  request_.clear();
   expect_continue_ = false;
 }
 

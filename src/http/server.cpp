@@ -7,7 +7,10 @@
 // request's first byte until it is complete (so a client trickling a byte at
 // a time cannot hold the connection: the deadline is per request, not per
 // read), none while the handler runs, request_timeout while a response waits
-// to be sent. One timer per connection, rescheduled, rather than one per read.
+// to be sent. One timer per connection rather than one per read, and checked
+// lazily: a request only records its deadline (no timer operation), and the
+// timer, when it fires, re-arms itself at the recorded deadline or makes the
+// scope expire (see `connection`).
 #include <aio/http/server.hpp>
 
 #include <aio/cancellation.hpp>
@@ -118,28 +121,47 @@ task<response> run_handler(const app_state* app, const route* r, request& req) {
 
 }  // namespace
 
+namespace {
+
+/// Matches the path against a route's segments, walking both at once: no
+/// vector of segments, and a segment is percent-decoded only if it holds a
+/// '%' (the same result as split_path + percent_decode, without allocating
+/// for literal routes). Parameters go to `found`.
+bool match_route(const route& r, std::string_view path, std::vector<std::pair<std::string, std::string>>& found) {
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  const std::size_t count = r.segments.size();
+  for (std::size_t i = 0;; ++i) {
+    const std::size_t slash = path.find('/');
+    const std::string_view seg = path.substr(0, slash);
+    if (i == count) return false;  // the path has more segments
+    const route_segment& want = r.segments[i];
+    const bool escaped = seg.find('%') != std::string_view::npos;
+    if (want.parameter) {
+      if (seg.empty()) return false;
+      std::string decoded = escaped ? percent_decode(seg) : std::string(seg);
+      if (decoded.empty()) return false;
+      found.emplace_back(want.text, std::move(decoded));
+    } else if (escaped ? percent_decode(seg) != want.text : seg != want.text) {
+      return false;
+    }
+    if (slash == std::string_view::npos) return i + 1 == count;
+    path.remove_prefix(slash + 1);
+  }
+}
+
+}  // namespace
+
 task<response> app_state::handle(request& req) const {
-  const std::vector<std::string_view> segs = split_path(req.path);
   const bool head = req.method == "HEAD";
   const route* match = nullptr;
   const route* get_match = nullptr;
   std::string allow;
   std::vector<std::pair<std::string, std::string>> params;
   std::vector<std::pair<std::string, std::string>> get_params;
+  std::vector<std::pair<std::string, std::string>> found;
   for (const route& r : routes) {
-    if (r.segments.size() != segs.size()) continue;
-    std::vector<std::pair<std::string, std::string>> found;
-    bool ok = true;
-    for (std::size_t i = 0; i < segs.size() && ok; ++i) {
-      std::string decoded = percent_decode(segs[i]);
-      if (r.segments[i].parameter) {
-        if (decoded.empty()) ok = false;
-        else found.emplace_back(r.segments[i].text, std::move(decoded));
-      } else {
-        ok = decoded == r.segments[i].text;
-      }
-    }
-    if (!ok) continue;
+    found.clear();
+    if (!match_route(r, req.path, found)) continue;
     if (r.method == req.method) {
       match = &r;
       params = std::move(found);
@@ -148,6 +170,7 @@ task<response> app_state::handle(request& req) const {
     if (head && r.method == "GET" && get_match == nullptr) {
       get_match = &r;
       get_params = std::move(found);
+      found = {};
     }
     if (allow.find(r.method) == std::string::npos) {
       if (!allow.empty()) allow += ", ";
@@ -164,7 +187,7 @@ task<response> app_state::handle(request& req) const {
     r.headers.add("Allow", allow);
     return ready(std::move(r));
   }
-  req.set_path_params(std::move(params));
+  if (!params.empty() || !req.path_params().empty()) req.set_path_params(std::move(params));
   return run_handler(this, match, req);
 }
 
@@ -224,14 +247,64 @@ struct connection {
   std::shared_ptr<http_server_state> st;
   stream_reader reader;
   stream_writer writer;
-  connection_record* record;
+  connection_record* record = nullptr;
   timeout_scope* scope = nullptr;
   phase ph = phase::idle;
+  // The deadline the phase asks for (none while a handler runs). It moves on
+  // every request, so it is kept here and checked lazily: a loop timer
+  // (`check`, at `check_at`) compares it with the time when it fires and
+  // re-arms itself at the deadline if that moved later, or makes the scope
+  // expire now if it has passed. A request costs no timer operation at all,
+  // only the phases that bring the deadline closer re-arm the check.
+  std::optional<time_point> deadline;
+  callback_handle check;
+  time_point check_at{};
+  bool check_armed = false;
+  bool scope_open = false;  // request_loop runs inside the scope: reschedule() is allowed
+  bool expiring = false;    // the scope was told to expire: nothing more to check
 };
 
+void check_deadline(connection* c) noexcept;
+
+void arm_check(connection* c, time_point when) {
+  if (c->check_armed) c->check.cancel();
+  c->check = get_running_loop().call_at(when, [c] { check_deadline(c); });
+  c->check_at = when;
+  c->check_armed = true;
+}
+
+void check_deadline(connection* c) noexcept {
+  c->check_armed = false;
+  if (!c->scope_open || c->expiring || !c->deadline) return;  // set_deadline re-arms
+  const time_point now = get_running_loop().time();
+  try {
+    if (*c->deadline <= now) {
+      c->expiring = true;
+      c->scope->reschedule(*c->deadline);  // past: the scope expires at once
+    } else {
+      arm_check(c, *c->deadline);
+    }
+  } catch (...) {
+    // Out of memory re-arming: expire now rather than never.
+    c->expiring = true;
+    try {
+      c->scope->reschedule(now);
+    } catch (...) {
+    }
+  }
+}
+
 void set_deadline(connection* c, std::optional<std::chrono::nanoseconds> after) {
-  if (after) c->scope->reschedule(get_running_loop().time() + *after);
-  else c->scope->reschedule(std::nullopt);
+  if (!after) {
+    c->deadline.reset();
+    return;
+  }
+  const time_point when = get_running_loop().time() + *after;
+  c->deadline = when;
+  if (c->expiring) return;
+  // A check already due at or before the new deadline will find it and move
+  // on to it; an earlier deadline needs an earlier check.
+  if (!c->check_armed || when < c->check_at) arm_check(c, when);
 }
 
 task<void> run_background(std::shared_ptr<http_server_state> st, std::vector<task<void>> tasks) {
@@ -257,13 +330,18 @@ void start_background(const std::shared_ptr<http_server_state>& st, std::vector<
   (void)create_task(run_background(st, std::move(tasks)), "http background tasks");
 }
 
-/// Sends `out` and waits for the socket to take it (back-pressure), under the
-/// request timeout.
-task<void> flush(connection* c, std::string& out) {
-  if (out.empty()) co_return;
+/// Sends `out` (at once if the socket takes it); true if some of it is still
+/// queued, to be waited for with wait_sent().
+bool send(connection* c, std::string& out) {
+  if (out.empty()) return false;
   c->writer.write(out);
   out.clear();
-  if (c->writer.buffer_size() == 0) co_return;
+  return c->writer.buffer_size() != 0;
+}
+
+/// Waits for the socket to take what send() queued (back-pressure), under the
+/// request timeout.
+task<void> wait_sent(connection* c) {
   const phase before = c->ph;
   c->ph = phase::sending;
   set_deadline(c, c->st->options.request_timeout);
@@ -271,6 +349,11 @@ task<void> flush(connection* c, std::string& out) {
   c->ph = before;
   if (before == phase::idle) set_deadline(c, c->st->options.keep_alive_timeout);
   else if (before == phase::receiving) set_deadline(c, c->st->options.request_timeout);
+}
+
+/// Sends `out` and waits for the socket to take it.
+task<void> flush(connection* c, std::string& out) {
+  if (send(c, out)) co_await wait_sent(c);
 }
 
 /// After an error response: stop writing, read and drop what the client is
@@ -293,6 +376,12 @@ task<void> linger(connection* c) {
 
 task<void> request_loop(connection* c) {
   http_server_state& st = *c->st;
+  struct scope_open_guard {
+    connection* c;
+    ~scope_open_guard() { c->scope_open = false; }
+  } guard{c};
+  c->scope_open = true;
+  set_deadline(c, st.options.keep_alive_timeout);
   request_parser parser{st.options.limits};
   std::string buf;
   std::size_t pos = 0;
@@ -314,7 +403,10 @@ task<void> request_loop(connection* c) {
     }
 
     if (parser.complete()) {
-      request req = parser.take();
+      // Handled in place, and the parser reset once the response is written:
+      // the next request reuses the storage of this one (its header list,
+      // strings) instead of allocating its own.
+      request& req = parser.get();
       continue_sent = false;
       c->ph = phase::handling;
       set_deadline(c, std::nullopt);
@@ -328,9 +420,10 @@ task<void> request_loop(connection* c) {
         write_response(out, error_response(500, "Internal Server Error"), req.version_minor, keep, head, st.date());
       }
       std::vector<task<void>> background = req.background_tasks().take();
+      parser.reset();
       // Pipelined requests already here are answered first and their
       // responses sent together; otherwise send now.
-      if (!keep || !background.empty() || pos == buf.size()) co_await flush(c, out);
+      if ((!keep || !background.empty() || pos == buf.size()) && send(c, out)) co_await wait_sent(c);
       if (!background.empty()) start_background(c->st, std::move(background));
       if (!keep) co_return;
       c->ph = phase::idle;
@@ -343,7 +436,7 @@ task<void> request_loop(connection* c) {
     }
 
     // More bytes are needed.
-    co_await flush(c, out);
+    if (send(c, out)) co_await wait_sent(c);
     if (parser.head_complete() && parser.expects_continue() && !continue_sent) {
       continue_sent = true;
       std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -370,8 +463,18 @@ task<void> request_loop(connection* c) {
 }
 
 task<void> serve_connection(connection* c) {
-  auto scope = timeout_scope::at(get_running_loop().time() + c->st->options.keep_alive_timeout);
+  // The scope has no deadline of its own: check_deadline() gives it one when
+  // the connection's deadline has passed (see connection).
+  auto scope = timeout_scope::at(std::nullopt);
   c->scope = &scope;
+  struct stop_check {
+    connection* c;
+    ~stop_check() {
+      c->scope_open = false;
+      c->check.cancel();
+      c->check_armed = false;
+    }
+  } stop{c};
   bool timed_out = false;
   try {
     auto loop = request_loop(c);
@@ -391,7 +494,11 @@ task<void> handle_connection(std::shared_ptr<http_server_state> st, stream_reade
   if (st->shutting_down) co_return;  // accepted just before the listener closed
   st->connections.emplace_back();
   const auto it = std::prev(st->connections.end());
-  connection c{st, reader, writer, &*it};
+  connection c;
+  c.st = st;
+  c.reader = reader;
+  c.writer = writer;
+  c.record = &*it;
   try {
     auto body = serve_connection(&c);
     auto cancellable = with_cancellation(std::move(body), it->cancel.token());

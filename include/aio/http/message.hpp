@@ -150,6 +150,10 @@ class request {
   [[nodiscard]] http::background_tasks& background_tasks() noexcept { return background_; }
 
  private:
+  friend class request_parser;
+  /// Back to a default-constructed request, without building one.
+  void clear() noexcept;
+
   std::vector<std::pair<std::string, std::string>> path_params_;
   http::background_tasks background_;
 };

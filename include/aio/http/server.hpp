@@ -170,7 +170,14 @@ erased_handler make_handler(F f, type_list<First, Args...>) {
                 "aio::http: a handler's first parameter must be `aio::http::request&`");
   static_assert((std::is_lvalue_reference_v<Args> && ...),
                 "aio::http: a handler's dependency parameters must be references (`db& d`, not `db d`)");
-  return [f = std::move(f)](request& req, const app_state& app) { return invoke_handler<F, Args...>(f, req, &app); };
+  using result = decltype(std::invoke(f, std::declval<request&>(), std::declval<dependency_t<Args>&>()...));
+  if constexpr (sizeof...(Args) == 0 && std::is_same_v<result, task<response>>) {
+    // Nothing to produce or convert: the handler's own task is the response
+    // (one coroutine frame less per request).
+    return [f = std::move(f)](request& req, const app_state&) mutable { return std::invoke(f, req); };
+  } else {
+    return [f = std::move(f)](request& req, const app_state& app) { return invoke_handler<F, Args...>(f, req, &app); };
+  }
 }
 
 template <class... Args>
