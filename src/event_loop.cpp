@@ -284,7 +284,7 @@ std::string created_where(const detail::task_context& t) {
   const detail::future_state_base* owner = t.kind->owner(&t);
   const detail::source_site* at = owner ? owner->created_at() : nullptr;
   if (at == nullptr) return {};
-  return ", created at " + std::string(at->file) + ":" + std::to_string(at->line);
+  return ", created at " + std::string(at->file()) + ":" + std::to_string(at->line());
 }
 }  // namespace
 
@@ -297,12 +297,12 @@ void event_loop::run_ready_debug() {
       const auto* t = static_cast<const detail::task_context*>(e.arg);
       const detail::source_site defined = detail::promise_of(t->root).suspended_at();
       what = "the first step of task '" + t->display_name() + "'" + created_where(*t) + " (coroutine " +
-             defined.function + " at " + defined.file + ":" + std::to_string(defined.line) + ")";
+             defined.function() + " at " + defined.file() + ":" + std::to_string(defined.line()) + ")";
     } else if (e.run == &detail::resume_coroutine) {
       const detail::promise_base& p = detail::promise_of(std::coroutine_handle<>::from_address(e.arg));
       const detail::source_site at = p.suspended_at();
       what = "a step of task '" + p.context_->display_name() + "'" + created_where(*p.context_) + " (resuming " +
-             at.function + " after the await at " + at.file + ":" + std::to_string(at.line) + ")";
+             at.function() + " after the await at " + at.file() + ":" + std::to_string(at.line()) + ")";
     }
     const std::int64_t start = detail::steady_ns();
     e.run(e.arg);

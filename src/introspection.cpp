@@ -16,11 +16,52 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace aio {
 namespace detail {
+
+// g++ names a function by its signature ("aio::task<int> {anonymous}::fetch(
+// std::string)"), clang by its bare name ("fetch"): reports use the bare name.
+std::string source_site::function() const {
+  std::string_view s = function_signature();
+  // g++'s template signatures end with " [with T = int]".
+  if (const std::size_t with = s.find(" [with "); with != std::string_view::npos) s = s.substr(0, with);
+  std::size_t end = s.size();
+  // Drop the parameter list: the parenthesised group at the end.
+  if (end > 0 && s[end - 1] == ')') {
+    int depth = 0;
+    for (std::size_t i = end; i-- > 0;) {
+      if (s[i] == ')') ++depth;
+      else if (s[i] == '(' && --depth == 0) {
+        end = i;
+        break;
+      }
+    }
+  }
+  // "operator()" itself (clang names a lambda's body so): its "()" is the name.
+  if (s.substr(0, end).ends_with("operator") && s.substr(end, 2) == "()") end += 2;
+  // The last qualified-name component outside template arguments and
+  // parentheses: after the last space (the return type) or "::".
+  std::size_t begin = 0;
+  int depth = 0;
+  for (std::size_t i = end; i-- > 0;) {
+    const char c = s[i];
+    if (c == '>' || c == ')') ++depth;
+    else if (c == '<' || c == '(') --depth;
+    else if (depth == 0 && (c == ' ' || (c == ':' && i > 0 && s[i - 1] == ':'))) {
+      // "operator<" and friends contain a '<' that opens nothing; they are rare
+      // enough in coroutine names to be printed as the compiler gives them.
+      begin = i + 1;
+      break;
+    }
+  }
+  if (depth < 0) return std::string(s);
+  return std::string(s.substr(begin, end - begin));
+}
+
 namespace {
 
 /// The coroutine a context is suspended in, or null while it runs or is ready.
@@ -35,14 +76,14 @@ std::vector<stack_frame> stack_of(const task_context& t) {
   std::vector<stack_frame> frames;
   for (std::coroutine_handle<> h = innermost(t); h; h = promise_of(h).continuation_) {
     const source_site at = promise_of(h).suspended_at();
-    frames.push_back({at.function, at.file, at.line});
+    frames.push_back({at.function(), at.file(), at.line()});
   }
   std::reverse(frames.begin(), frames.end());
   return frames;
 }
 
 void print_site(std::ostream& out, const source_site& at) {
-  out << at.function << " at " << at.file << ':' << at.line;
+  out << at.function() << " at " << at.file() << ':' << at.line();
 }
 
 /// The exception last seen leaving a coroutine in debug mode, and where it went.
@@ -102,7 +143,7 @@ void task_info::print_stack(std::ostream& out) const {
     return;
   }
   out << "Task '" << get_name() << "' ";
-  if (const detail::source_site* at = state_->created_at()) out << "(created at " << at->file << ':' << at->line << ") ";
+  if (const detail::source_site* at = state_->created_at()) out << "(created at " << at->file() << ':' << at->line() << ") ";
   if (done()) {
     out << (cancelled() ? "cancelled" : "done") << '\n';
     return;

@@ -4,6 +4,7 @@
 
 #include <aio/event_loop.hpp>
 #include <aio/future.hpp>
+#include <aio/locks.hpp>
 #include <aio/queues.hpp>
 #include <aio/tasks.hpp>
 
@@ -95,6 +96,7 @@ AIO_TEST_CASE("all_tasks lists the pending tasks in creation order and drops fin
   for (const auto& t : tasks) names.push_back(t.get_name());
   // The test's own task comes first (aio::testing::run creates it).
   REQUIRE(names.size() == 3);
+  INFO(names[0] << " | " << names[1] << " | " << names[2]);
   CHECK(names[1] == "first");
   CHECK(names[2] == "second");
   co_await first;
@@ -114,9 +116,9 @@ AIO_TEST_CASE("get_stack walks the chain of awaits, outermost first, with the li
 
   std::vector<aio::stack_frame> stack = f.get_stack();
   REQUIRE(stack.size() == 3);
-  CHECK(std::strcmp(stack[0].function, "consumer") == 0);
-  CHECK(std::strcmp(stack[1].function, "middle") == 0);
-  CHECK(std::strcmp(stack[2].function, "innermost_get") == 0);
+  CHECK(stack[0].function == "consumer");
+  CHECK(stack[1].function == "middle");
+  CHECK(stack[2].function == "innermost_get");
   CHECK(stack[0].line == line_outer);
   CHECK(stack[1].line == line_middle);
   CHECK(stack[2].line == line_get);
@@ -212,4 +214,43 @@ TEST_CASE("in debug mode a task remembers where it was created, and print_stack 
   loop.set_debug(false);
   const std::string quiet = loop.run_until_complete(spawns_and_prints());
   CHECK(quiet.find("Task 'napper' waiting on aio::sleep") == 0);
+}
+
+namespace {
+struct inventory {
+  aio::event restocked;
+  aio::task<int> wait_for_stock(int wanted) {
+    co_await restocked.wait();
+    co_return wanted;
+  }
+};
+
+template <class T>
+aio::task<T> forwarded(inventory* inv, T wanted) {
+  T got = co_await inv->wait_for_stock(wanted);
+  co_return got;
+}
+
+aio::task<std::vector<std::string>> names_of_member_template_and_lambda() {
+  inventory inv;
+  aio::future<int> f = aio::create_task(forwarded<int>(&inv, 3));
+  auto lambda = [](inventory* i) -> aio::task<void> { co_await i->restocked.wait(); };
+  aio::future<void> g = aio::create_task(lambda(&inv));
+  co_await aio::yield();
+  std::vector<std::string> names;
+  for (const auto& frame : f.get_stack()) names.push_back(frame.function);
+  for (const auto& frame : g.get_stack()) names.push_back(frame.function);
+  inv.restocked.set();
+  co_await aio::gather(f, g);
+  co_return names;
+}
+}  // namespace
+
+TEST_CASE("stack frames name member functions, templates and lambdas by their bare names", "[tasks][introspection]") {
+  const std::vector<std::string> names = aio::run(names_of_member_template_and_lambda(), aio::virtual_time);
+  REQUIRE(names.size() == 3);
+  INFO(names[0] << " | " << names[1] << " | " << names[2]);
+  CHECK(names[0] == "forwarded");  // g++ would say "aio::task<T> forwarded(inventory*, T) [with T = int]"
+  CHECK(names[1] == "wait_for_stock");
+  CHECK(names[2] == "operator()");  // a lambda's call operator, with both compilers
 }

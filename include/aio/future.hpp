@@ -29,7 +29,7 @@ namespace aio {
 /// One frame of an async stack trace: a coroutine, and the co_await it is
 /// suspended at (the line of the last await it reached).
 struct stack_frame {
-  const char* function;
+  std::string function;  // the bare name: "fetch", "operator()"
   const char* file;
   std::uint32_t line;
 };

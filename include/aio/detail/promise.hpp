@@ -65,7 +65,7 @@ class promise_base : public pooled {
   // never-awaited task is reported with. The compiler falls back to this
   // constructor because no coroutine takes a source_site as its parameters.
   explicit promise_base(source_site defined_at = source_site::here()) noexcept
-      : site_file_(defined_at.file), site_function_(defined_at.function), site_line_(defined_at.line) {}
+      : site_(defined_at) {}
 
   // Lazy: the body starts when the task is awaited or scheduled.
   std::suspend_always initial_suspend() const noexcept { return {}; }
@@ -99,14 +99,10 @@ class promise_base : public pooled {
     return await_lvalue(a);
   }
 #endif
-  void record_site(source_site at) noexcept {
-    site_file_ = at.file;
-    site_function_ = at.function;
-    site_line_ = at.line;
-  }
+  void record_site(source_site at) noexcept { site_ = at; }
   /// The last await this coroutine reached (its definition before the first;
   /// always its definition when AIO_ASYNC_STACKS is off).
-  [[nodiscard]] source_site suspended_at() const noexcept { return {site_file_, site_function_, site_line_}; }
+  [[nodiscard]] source_site suspended_at() const noexcept { return site_; }
 
   [[nodiscard]] task_context* context() const noexcept { return context_; }
   [[nodiscard]] std::exception_ptr exception() const noexcept { return exception_; }
@@ -117,15 +113,16 @@ class promise_base : public pooled {
   std::coroutine_handle<> continuation_;
   task_context* context_ = nullptr;
   std::exception_ptr exception_;
-  const char* site_file_;
-  const char* site_function_;
-  std::uint32_t site_line_;  // beside start_, in what would be padding
+  source_site site_;  // one pointer with g++ (see source_site.hpp)
   start_state start_ = start_state::scheduled;
 
  protected:
+  // The check inline, the rethrow out of line: result() sits on the path of
+  // every await of a task, and must stay small enough to be inlined there.
   void rethrow_if_failed() const {
-    if (exception_) [[unlikely]] std::rethrow_exception(exception_);
+    if (exception_) [[unlikely]] rethrow();
   }
+  [[noreturn, gnu::noinline, gnu::cold]] void rethrow() const { std::rethrow_exception(exception_); }
 };
 
 template <class T>
