@@ -286,6 +286,17 @@ std::string created_where(const detail::task_context& t) {
   if (at == nullptr) return {};
   return ", created at " + std::string(at->file()) + ":" + std::to_string(at->line());
 }
+/// " in f at file:line": the innermost await of a suspended task in the
+/// program's own code (gather and its kind await inside aio's headers; the
+/// line that matters is the user's await of them).
+std::string suspended_where(const detail::task_context& t) {
+  const std::vector<stack_frame> stack = task_info{t.kind->owner(&t)}.get_stack();
+  for (auto f = stack.rbegin(); f != stack.rend(); ++f) {
+    if (std::string_view(f->file).find("include/aio/") != std::string_view::npos) continue;
+    return " in " + f->function + " at " + f->file + ":" + std::to_string(f->line);
+  }
+  return {};
+}
 }  // namespace
 
 void event_loop::run_ready_debug() {
@@ -332,7 +343,7 @@ void event_loop::report_deadlock(const detail::future_state_base* waiting_for) {
   bool first = true;
   tasks_.for_each([&](const detail::task_context* t) {
     msg << (first ? "" : ", ") << "'" << t->display_name() << "'";
-    if (t->waiting_on != nullptr) msg << " (waiting on " << t->waiting_on->ops->what << ")";
+    if (t->waiting_on != nullptr) msg << " (waiting on " << t->waiting_on->ops->what << suspended_where(*t) << ")";
     first = false;
   });
   if (first) msg << "no task";
@@ -382,9 +393,12 @@ void event_loop::close() {
   // futures read as cancelled.
   while (!tasks_.empty()) {
     detail::task_context* t = tasks_.front();
-    const std::string name = t->display_name();
-    log("aio: event loop closed while task '" + name +
-        "' was still pending; it is destroyed. Await or cancel your tasks before the loop closes.");
+    std::string created = created_where(*t);  // ", created at file:line" in debug mode
+    if (!created.empty()) created = " (" + created.substr(2) + ")";
+    std::string suspended = suspended_where(*t);
+    if (!suspended.empty()) suspended = ", suspended" + suspended;
+    log("aio: event loop closed while task '" + t->display_name() + "'" + created + " was still pending" +
+        suspended + "; it is destroyed. Await or cancel your tasks before the loop closes.");
     t->root_done(t->root, true);  // frame destroyed, future cancelled, untracked, loop ref dropped
   }
   while (!ready_.empty()) {

@@ -3,6 +3,7 @@
 // clock (virtual and steady), deadlock detection and the end-of-run cleanup.
 #include <aio/event_loop.hpp>
 
+#include "support/captured_log.hpp"
 #include "support/catch.hpp"
 #include "support/run_test.hpp"
 
@@ -479,8 +480,11 @@ TEST_CASE("deadlock_error names the blocked tasks", "[event_loop]") {
     const std::string message = e.what();
     CHECK_THAT(message, Catch::Matchers::Contains("main"));
     CHECK_THAT(message, Catch::Matchers::Contains("waiter"));
-    // ...and what each one waits on.
-    CHECK_THAT(message, Catch::Matchers::Contains("'waiter' (waiting on an aio::future)"));
+    // ...what each one waits on, and where (the line of the await; in a
+    // release build, AIO_ASYNC_STACKS off, the coroutine's own line).
+    CHECK_THAT(message, Catch::Matchers::Contains("'waiter' (waiting on an aio::future in wait_forever at "));
+    CHECK_THAT(message, Catch::Matchers::Contains("'main' (waiting on an aio::future in wait_forever_with_child at "));
+    CHECK_THAT(message, Catch::Matchers::Contains("test_event_loop.cpp:"));
   }
 }
 
@@ -507,6 +511,7 @@ TEST_CASE("aio::run cancels the tasks main left pending", "[event_loop]") {
 TEST_CASE("close() destroys pending tasks: destructors run, futures read cancelled", "[event_loop]") {
   counted::reset();
   int reached = 0;
+  aio::test::captured_log log;
   {
     aio::event_loop loop{aio::virtual_time};
     aio::future<void> parent = loop.create_task(stuck_parent(&reached), "stuck-parent");
@@ -524,6 +529,12 @@ TEST_CASE("close() destroys pending tasks: destructors run, futures read cancell
     loop.close();
     CHECK(loop.is_closed());
     CHECK(loop.pending_tasks() == 0);
+    // Each reported once, by name and where it was suspended (asyncio: "Task
+    // was destroyed but it is pending!").
+    REQUIRE(log.lines.size() == 3);
+    CHECK(log.lines[0].find("task 'stuck-parent' was still pending, suspended in ") != std::string::npos);
+    CHECK(log.lines[0].find("test_event_loop.cpp:") != std::string::npos);
+    CHECK(log.lines[1].find("task 'stuck-nested' was still pending, suspended in ") != std::string::npos);
     CHECK(counted::alive == 0);  // every frame of every chain destroyed
     CHECK(parent.done());
     CHECK(parent.cancelled());
