@@ -535,3 +535,44 @@ TEST_CASE("write_response frames the response and refuses header injection", "[h
   CHECK(p.head().headers.get("content-type") == "application/json");
   CHECK(p.take_body() == R"({"a":1})");
 }
+
+TEST_CASE("write_chunk and a streaming head: what the response parser reads back", "[http][response][stream]") {
+  std::string out;
+  aio::http::write_chunk(out, "hello");
+  aio::http::write_chunk(out, "");  // nothing: a zero-size chunk would end the body
+  aio::http::write_chunk(out, std::string(300, 'x'));
+  CHECK(out == "5\r\nhello\r\n12c\r\n" + std::string(300, 'x') + "\r\n");
+  aio::http::write_last_chunk(out);
+  CHECK(out.substr(out.size() - 5) == "0\r\n\r\n");
+  const std::string chunks = out;
+
+  // A streaming response's head: chunked for HTTP/1.1, unframed and closing for 1.0.
+  aio::http::response s = aio::http::response::stream(aio::http::body_generator{}, "text/plain");
+  REQUIRE(s.streaming());
+  out.clear();
+  aio::http::write_response(out, s, 1, true, false);
+  CHECK(out == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+  out += chunks;
+  response_parser p;
+  CHECK(p.feed(out) == out.size());
+  REQUIRE(p.complete());
+  CHECK(p.keep_alive());
+  CHECK(p.take_body() == "hello" + std::string(300, 'x'));
+  out.clear();
+  aio::http::write_response(out, s, 0, true, false);
+  CHECK(out == "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
+  response_parser p10;
+  p10.feed(out + "all of it");
+  CHECK_FALSE(p10.complete());
+  p10.finish();
+  CHECK(p10.take_body() == "all of it");
+  // HEAD over 1.0: no body, so the connection may stay.
+  out.clear();
+  aio::http::write_response(out, s, 0, true, true);
+  CHECK(out == "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\r\n");
+  // 204: no body, no framing.
+  aio::http::response none = aio::http::response::stream(aio::http::body_generator{}, "text/plain", 204);
+  out.clear();
+  aio::http::write_response(out, none, 1, true, false);
+  CHECK(out == "HTTP/1.1 204 No Content\r\nContent-Type: text/plain\r\n\r\n");
+}

@@ -146,6 +146,112 @@ aio::task<response> register_via_request(request& req) {
   co_return response::text("ok");
 }
 
+// --- streaming responses (response::stream) ---------------------------------------------
+
+/// What the streaming handlers' generators did, for the tests to check.
+struct stream_record {
+  int started = 0;                 // bodies that ran
+  int closed_by_aclose = 0;        // bodies that saw aclose() at a co_yield
+  int finished = 0;                // bodies whose frame is gone (however they ended)
+  std::size_t pieces_produced = 0;
+};
+stream_record streams;
+
+struct frame_end {
+  ~frame_end() { ++streams.finished; }
+};
+
+/// "piece 1\n" ... "piece n\n", with an empty piece before each (skipped: a
+/// zero-size chunk would end the body).
+aio::http::body_generator count_pieces(int n) {
+  frame_end end;
+  ++streams.started;
+  for (int i = 1; i <= n; ++i) {
+    co_yield std::string();
+    co_yield "piece " + std::to_string(i) + "\n";
+  }
+}
+
+aio::task<response> stream_count(request& req) {
+  const int n = std::stoi(req.query_param("n").value_or("3"));
+  co_return response::stream(count_pieces(n), "text/plain");
+}
+
+/// `count` pieces of `size` bytes, each of one letter (a, b, c, ...), with
+/// a yield to the loop between them.
+aio::http::body_generator big_pieces(std::size_t count, std::size_t size) {
+  frame_end end;
+  ++streams.started;
+  for (std::size_t i = 0; i < count; ++i) {
+    co_await aio::yield();
+    ++streams.pieces_produced;
+    co_yield std::string(size, static_cast<char>('a' + i % 26));
+  }
+}
+
+std::string big_body(std::size_t count, std::size_t size) {
+  std::string all;
+  for (std::size_t i = 0; i < count; ++i) all.append(size, static_cast<char>('a' + i % 26));
+  return all;
+}
+
+aio::task<response> stream_big(request& req) {
+  const auto count = static_cast<std::size_t>(std::stoul(req.query_param("count").value_or("16")));
+  const auto size = static_cast<std::size_t>(std::stoul(req.query_param("size").value_or("65536")));
+  co_return response::stream(big_pieces(count, size), "application/octet-stream");
+}
+
+aio::http::body_generator fail_after(int good_pieces) {
+  frame_end end;
+  ++streams.started;
+  for (int i = 0; i < good_pieces; ++i) co_yield "ok " + std::to_string(i) + "\n";
+  throw std::runtime_error("the stream's source broke");
+}
+
+aio::task<response> stream_fail(request& req) {
+  co_return response::stream(fail_after(std::stoi(req.query_param("after").value_or("2"))));
+}
+
+aio::http::body_generator refuse_early() {
+  co_await aio::yield();
+  throw aio::http::http_error(409, "nothing to stream");
+  co_yield std::string();
+}
+
+aio::task<response> stream_refused(request&) { co_return response::stream(refuse_early()); }
+
+/// Yields a piece every millisecond until closed; records an aclose().
+aio::http::body_generator endless() {
+  frame_end end;
+  ++streams.started;
+  try {
+    for (int i = 0;; ++i) {
+      co_await aio::sleep(1ms);
+      co_yield "tick " + std::to_string(i) + "\n";
+    }
+  } catch (...) {
+    ++streams.closed_by_aclose;  // aclose() throws its exit exception at the co_yield
+    throw;
+  }
+}
+
+aio::task<response> stream_endless(request&) { co_return response::stream(endless(), "text/event-stream"); }
+
+/// n pieces, `ms` milliseconds apart.
+aio::http::body_generator slow_pieces(int n, int ms) {
+  frame_end end;
+  ++streams.started;
+  for (int i = 0; i < n; ++i) {
+    co_await aio::sleep(std::chrono::milliseconds(ms));
+    co_yield "slow " + std::to_string(i) + "\n";
+  }
+}
+
+aio::task<response> stream_slow(request& req) {
+  co_return response::stream(slow_pieces(std::stoi(req.query_param("n").value_or("5")),
+                                         std::stoi(req.query_param("ms").value_or("20"))));
+}
+
 aio::http::app make_app() {
   aio::http::app app;
   app.get("/", hello);
@@ -162,6 +268,12 @@ aio::http::app make_app() {
   app.get("/deps", with_deps);
   app.post("/register", register_user);
   app.post("/register2", register_via_request);
+  app.get("/stream", stream_count);
+  app.get("/stream/big", stream_big);
+  app.get("/stream/fail", stream_fail);
+  app.get("/stream/refused", stream_refused);
+  app.get("/stream/endless", stream_endless);
+  app.get("/stream/slow", stream_slow);
   return app;
 }
 
@@ -268,6 +380,26 @@ TEST_CASE("malformed route patterns are refused", "[http][server][app]") {
   CHECK_THROWS_AS(app.get("/users/{id", hello), aio::value_error);
   CHECK_THROWS_AS(app.get("/users/x{id}", hello), aio::value_error);
   CHECK_THROWS_AS(app.get("/users/{}", hello), aio::value_error);
+}
+
+namespace {
+aio::task<std::vector<std::string>> drain_stream(response r) {
+  std::vector<std::string> pieces;
+  while (auto piece = co_await r.body_stream->next()) pieces.push_back(std::move(*piece));
+  co_return pieces;
+}
+}  // namespace
+
+TEST_CASE("response::stream: a generator as the body, read through app.handle", "[http][server][app][stream]") {
+  const response r = handle_now("GET", "/stream?n=2");
+  CHECK(r.status == 200);
+  REQUIRE(r.streaming());
+  CHECK(r.body.empty());
+  CHECK(r.headers.get("Content-Type") == "text/plain");
+  CHECK_FALSE(response::text("x").streaming());
+  const auto pieces = aio::test::run_test(drain_stream(r));
+  CHECK(pieces == std::vector<std::string>{"", "piece 1\n", "", "piece 2\n"});
+  CHECK(r.body_stream->done());
 }
 
 // --- over sockets ---------------------------------------------------------------------
@@ -626,7 +758,277 @@ aio::task<void> garbage_does_not_leak() {
   co_await stop(srv);
 }
 
+/// Raw bytes from `c` until `c.buffer` holds `terminator` (or end of stream).
+aio::task<std::string> read_until(raw_client& c, std::string terminator) {
+  for (;;) {
+    const auto at = c.buffer.find(terminator);
+    if (at != std::string::npos) {
+      std::string got = c.buffer.substr(0, at + terminator.size());
+      c.buffer.erase(0, at + terminator.size());
+      co_return got;
+    }
+    std::string data = co_await c.reader.read(65536);
+    if (data.empty()) co_return std::exchange(c.buffer, std::string());
+    c.buffer += data;
+  }
+}
+
+std::string head_of(const std::string& raw) { return raw.substr(0, raw.find("\r\n\r\n") + 4); }
+std::string after_head(const std::string& raw) { return raw.substr(raw.find("\r\n\r\n") + 4); }
+
+aio::task<void> stream_chunks_on_the_wire() {
+  aio::http::server srv = co_await start();
+  streams = {};
+  raw_client c = co_await raw_client::connect(srv.port());
+  // HTTP/1.1: one chunk per non-empty piece, then the last chunk.
+  c.send("GET /stream?n=3 HTTP/1.1\r\nHost: t\r\n\r\n");
+  const std::string raw = co_await read_until(c, "\r\n0\r\n\r\n");
+  const std::string head = head_of(raw);
+  CHECK(head.find("HTTP/1.1 200 OK\r\n") == 0);
+  CHECK(head.find("\r\nTransfer-Encoding: chunked\r\n") != std::string::npos);
+  CHECK(head.find("Content-Length") == std::string::npos);
+  CHECK(head.find("\r\nContent-Type: text/plain\r\n") != std::string::npos);
+  CHECK(after_head(raw) == "8\r\npiece 1\n\r\n8\r\npiece 2\n\r\n8\r\npiece 3\n\r\n0\r\n\r\n");
+  CHECK(c.buffer.empty());
+  // Kept alive: the next request on the same connection works, and so does
+  // another stream, parsed by the response parser.
+  c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /stream?n=12 HTTP/1.1\r\nHost: t\r\n\r\n");
+  raw_response plain = co_await c.response();
+  CHECK(plain.body == "Hello, World!");
+  raw_response again = co_await c.response();
+  CHECK(again.headers.get("Transfer-Encoding") == "chunked");
+  CHECK(again.keep_alive);
+  std::string want;
+  for (int i = 1; i <= 12; ++i) want += "piece " + std::to_string(i) + "\n";
+  CHECK(again.body == want);
+  // HEAD: the head only (the GET route's, framing included), the generator
+  // never run, the connection still usable.
+  const int started = streams.started;
+  c.send("HEAD /stream?n=3 HTTP/1.1\r\nHost: t\r\n\r\n");
+  raw_response h = co_await c.response(true);
+  CHECK(h.status == 200);
+  CHECK(h.headers.get("Transfer-Encoding") == "chunked");
+  CHECK(h.body.empty());
+  CHECK(streams.started == started);
+  c.send("GET /stream?n=1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  const std::string last = co_await c.read_to_end();
+  CHECK(last.find("\r\nConnection: close\r\n") != std::string::npos);
+  CHECK(after_head(last) == "8\r\npiece 1\n\r\n0\r\n\r\n");
+  CHECK(c.buffer.empty());
+  CHECK(streams.finished == streams.started);
+  co_await stop(srv);
+}
+
+aio::task<void> stream_http10() {
+  aio::http::server srv = co_await start();
+  // HTTP/1.0 cannot take chunks: the body as it is, ended by the close
+  // (even when the client asked to keep the connection).
+  for (const std::string connection : {"", "Connection: keep-alive\r\n"}) {
+    raw_client c = co_await raw_client::connect(srv.port());
+    c.send("GET /stream?n=3 HTTP/1.0\r\n" + connection + "\r\n");
+    const std::string raw = co_await c.read_to_end();
+    const std::string head = head_of(raw);
+    CHECK(head.find("HTTP/1.0 200 OK\r\n") == 0);
+    CHECK(head.find("\r\nConnection: close\r\n") != std::string::npos);
+    CHECK(head.find("Transfer-Encoding") == std::string::npos);
+    CHECK(head.find("Content-Length") == std::string::npos);
+    CHECK(after_head(raw) == "piece 1\npiece 2\npiece 3\n");
+  }
+  // HEAD over HTTP/1.0: no body, so the connection can stay.
+  raw_client c = co_await raw_client::connect(srv.port());
+  c.send("HEAD /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  raw_response h = co_await c.response(true);
+  CHECK(h.status == 200);
+  CHECK(h.headers.get("Connection") == "keep-alive");
+  c.send("GET / HTTP/1.0\r\n\r\n");
+  raw_response r = co_await c.response();
+  CHECK(r.body == "Hello, World!");
+  co_await stop(srv);
+}
+
+aio::task<std::string> client_get_text(aio::http::client_session* session, std::string url) {
+  auto getting = session->get(std::move(url));
+  aio::http::client_response r = co_await std::move(getting);
+  CHECK(r.status == 200);
+  CHECK(r.headers.get("Transfer-Encoding") == "chunked");
+  co_return co_await r.text();
+}
+
+aio::task<void> stream_to_aio_client() {
+  aio::http::server srv = co_await start();
+  const std::string base = "http://127.0.0.1:" + std::to_string(srv.port());
+  aio::http::client_options o;
+  o.limits.max_body_bytes = 4 * 1024 * 1024;
+  aio::http::client_session session{o};
+  {
+    const std::string text = co_await client_get_text(&session, base + "/stream?n=40");
+    std::string want;
+    for (int i = 1; i <= 40; ++i) want += "piece " + std::to_string(i) + "\n";
+    CHECK(text == want);
+  }
+  {
+    // 1 MiB in 16 pieces of 64 KiB.
+    const std::string text = co_await client_get_text(&session, base + "/stream/big?count=16&size=65536");
+    CHECK(text.size() == 1024 * 1024);
+    CHECK(text == big_body(16, 65536));
+  }
+  {
+    // 1 MiB in one piece, then 3 MiB in pieces of odd sizes.
+    const std::string one = co_await client_get_text(&session, base + "/stream/big?count=1&size=1048576");
+    CHECK(one == big_body(1, 1048576));
+    const std::string odd = co_await client_get_text(&session, base + "/stream/big?count=97&size=32771");
+    CHECK(odd == big_body(97, 32771));
+  }
+  CHECK(session.connections_opened() == 1);  // the chunked responses kept the connection
+  session.close();
+  co_await stop(srv);
+}
+
+aio::task<void> stream_generator_errors() {
+  aio::test::log_capture logs;
+  aio::http::server srv = co_await start();
+  const std::string base = "http://127.0.0.1:" + std::to_string(srv.port());
+  {
+    // After the head: the body is cut short (no last chunk), the connection closed.
+    raw_client c = co_await raw_client::connect(srv.port());
+    c.send("GET /stream/fail?after=2 HTTP/1.1\r\nHost: t\r\n\r\n");
+    const std::string raw = co_await c.read_to_end();
+    CHECK(raw.find("HTTP/1.1 200 OK\r\n") == 0);
+    CHECK(after_head(raw) == "5\r\nok 0\n\r\n5\r\nok 1\n\r\n");
+    CHECK(logs.contains("failed after the response began"));
+    CHECK(logs.contains("the stream's source broke"));
+  }
+  {
+    // aio's client sees an incomplete body, not a complete wrong one.
+    aio::http::client_session session;
+    auto getting = session.get(base + "/stream/fail?after=3");
+    aio::http::client_response r = co_await std::move(getting);
+    CHECK(r.status == 200);
+    bool failed = false;
+    try {
+      (void)co_await r.text();
+    } catch (const aio::http::client_error& e) {
+      // "... the connection closed before the response was complete"
+      failed = std::string(e.what()).find("before the response was complete") != std::string::npos;
+    }
+    CHECK(failed);
+    session.close();
+  }
+  {
+    // Before the first piece: the error response any handler error gets,
+    // and the connection stays usable.
+    raw_client c = co_await raw_client::connect(srv.port());
+    c.send("GET /stream/fail?after=0 HTTP/1.1\r\nHost: t\r\n\r\n");
+    raw_response r = co_await c.response();
+    CHECK(r.status == 500);
+    CHECK(r.headers.get("Content-Length").has_value());
+    CHECK(json::parse(r.body).at("detail") == json("Internal Server Error"));
+    CHECK(logs.contains("exception in the body stream of GET /stream/fail"));
+    c.send("GET /stream/refused HTTP/1.1\r\nHost: t\r\n\r\n");
+    raw_response refused = co_await c.response();
+    CHECK(refused.status == 409);
+    CHECK(json::parse(refused.body).at("detail") == json("nothing to stream"));
+    c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    raw_response ok = co_await c.response();
+    CHECK(ok.body == "Hello, World!");
+  }
+  co_await stop(srv);
+}
+
+aio::task<void> stream_client_disconnects() {
+  aio::http::server srv = co_await start();
+  streams = {};
+  {
+    raw_client c = co_await raw_client::connect(srv.port());
+    c.send("GET /stream/endless HTTP/1.1\r\nHost: t\r\n\r\n");
+    const std::string first = co_await read_until(c, "tick 2\n\r\n");
+    CHECK(first.find("Transfer-Encoding: chunked") != std::string::npos);
+    CHECK(srv.connections() == 1);
+    c.writer.close();  // hang up mid-stream
+  }
+  for (int i = 0; i < 200 && (streams.closed_by_aclose == 0 || srv.connections() > 0); ++i) co_await aio::sleep(5ms);
+  CHECK(streams.started == 1);
+  CHECK(streams.closed_by_aclose == 1);  // closed with aclose(): its cleanup ran
+  CHECK(streams.finished == 1);
+  CHECK(srv.connections() == 0);
+  // Still serving.
+  raw_client c = co_await raw_client::connect(srv.port());
+  c.send("GET /stream?n=2 HTTP/1.1\r\nHost: t\r\n\r\n");
+  raw_response r = co_await c.response();
+  CHECK(r.body == "piece 1\npiece 2\n");
+  co_await stop(srv);
+}
+
+aio::task<void> stream_back_pressure() {
+  aio::http::server srv = co_await start();
+  streams = {};
+  constexpr std::size_t count = 1000;
+  constexpr std::size_t size = 32 * 1024;  // 32 MB in all
+  raw_client c = co_await raw_client::connect(srv.port());
+  c.send("GET /stream/big?count=1000&size=32768 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  (void)co_await read_until(c, "\r\n\r\n");
+  // The client reads nothing: once the socket buffers are full the server
+  // stops asking the generator for more.
+  std::size_t produced = 0;
+  for (int i = 0; i < 100; ++i) {
+    co_await aio::sleep(20ms);
+    if (streams.pieces_produced == produced) break;
+    produced = streams.pieces_produced;
+  }
+  co_await aio::sleep(50ms);
+  CHECK(streams.pieces_produced == produced);
+  INFO("pieces produced while the client read nothing: " << produced);
+  CHECK(produced < count / 2);  // kernel buffers and the writer's 64 KiB, not the whole body
+  // Then it reads everything.
+  const std::string rest = co_await c.read_to_end();
+  CHECK(streams.pieces_produced == count);
+  CHECK(rest.size() == count * (std::string("8000\r\n\r\n").size() + size) + 5);
+  CHECK(rest.substr(rest.size() - 7) == "\r\n0\r\n\r\n");
+  co_await stop(srv);
+}
+
+aio::task<void> stream_in_flight_at_shutdown() {
+  aio::http::server srv = co_await start();
+  raw_client c = co_await raw_client::connect(srv.port());
+  c.send("GET /stream/slow?n=6&ms=20 HTTP/1.1\r\nHost: t\r\n\r\n");
+  (void)co_await read_until(c, "slow 0\n");
+  srv.shutdown();  // graceful: the stream in flight is finished first
+  const std::string rest = co_await c.read_to_end();
+  CHECK(rest.find("slow 5\n\r\n0\r\n\r\n") != std::string::npos);
+  co_await srv.wait_closed();
+  CHECK(srv.connections() == 0);
+}
+
 }  // namespace
+
+TEST_CASE("streaming responses: one chunk per piece on the wire, keep-alive after, HEAD", "[http][server][socket][stream]") {
+  aio::test::run_bounded(stream_chunks_on_the_wire());
+}
+
+TEST_CASE("streaming responses to HTTP/1.0: the body ends with the connection", "[http][server][socket][stream]") {
+  aio::test::run_bounded(stream_http10());
+}
+
+TEST_CASE("streaming responses read by aio's client, 1 MiB and more intact", "[http][server][socket][stream]") {
+  aio::test::run_bounded(stream_to_aio_client());
+}
+
+TEST_CASE("a failing body stream: 500 before the first piece, a truncated body after", "[http][server][socket][stream]") {
+  aio::test::run_bounded(stream_generator_errors());
+}
+
+TEST_CASE("a client hanging up mid-stream closes the generator and frees the connection",
+          "[http][server][socket][stream]") {
+  aio::test::run_bounded(stream_client_disconnects());
+}
+
+TEST_CASE("streaming responses wait for a slow client (back-pressure)", "[http][server][socket][stream]") {
+  aio::test::run_bounded(stream_back_pressure());
+}
+
+TEST_CASE("graceful shutdown lets a stream in flight finish", "[http][server][socket][stream]") {
+  aio::test::run_bounded(stream_in_flight_at_shutdown());
+}
 
 TEST_CASE("keep-alive, pipelined requests answered in order, HEAD, Connection: close", "[http][server][socket]") {
   aio::test::run_bounded(keep_alive_and_pipelining());
@@ -787,6 +1189,46 @@ aio::task<void> curl_next_http10_head() {
 }
 
 }  // namespace
+
+namespace {
+
+aio::task<void> curl_reads_streams() {
+  aio::test::log_capture logs;  // the failing stream is reported
+  aio::http::server srv = co_await start();
+  const std::string base = "http://127.0.0.1:" + std::to_string(srv.port());
+  std::string want;
+  for (int i = 1; i <= 20; ++i) want += "piece " + std::to_string(i) + "\n";
+  // Two streams on one connection: curl decodes the chunks and reuses it.
+  auto run = curl({"-sS", "-v", base + "/stream?n=20", base + "/stream/slow?n=3&ms=5"});
+  auto got = co_await std::move(run);
+  CHECK(got.code == 0);
+  CHECK(got.out == want + "slow 0\nslow 1\nslow 2\n");
+  CHECK(count_of(got.err, "< Transfer-Encoding: chunked") == 2);
+  CHECK(count_of(got.err, "Re-using existing connection") == 1);
+  // 1 MiB, and HTTP/1.0 (read until the close).
+  auto big_run = curl({"-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", base + "/stream/big"});
+  auto big = co_await std::move(big_run);
+  CHECK(big.code == 0);
+  CHECK(big.out == "200 1048576");
+  auto old_run = curl({"-sS", "--http1.0", base + "/stream?n=20"});
+  auto old = co_await std::move(old_run);
+  CHECK(old.code == 0);
+  CHECK(old.out == want);
+  // A stream that fails midway: curl says the transfer was cut short.
+  auto cut_run = curl({"-sS", base + "/stream/fail?after=2"});
+  auto cut = co_await std::move(cut_run);
+  CHECK(cut.code == 18);  // CURLE_PARTIAL_FILE
+  CHECK(cut.out == "ok 0\nok 1\n");
+  CHECK(logs.contains("failed after the response began"));
+  co_await stop(srv);
+}
+
+}  // namespace
+
+TEST_CASE("curl reads streaming responses", "[http][server][curl][stream]") {
+  if (!aio::test::have_program("curl")) FAIL("curl is not installed (scripts/test installs it: apt-get install curl)");
+  aio::test::run_bounded(curl_reads_streams(), std::chrono::seconds(30));
+}
 
 TEST_CASE("curl talks to the server: --next on one connection, --data, chunked uploads, HTTP/1.0, HEAD",
           "[http][server][curl]") {

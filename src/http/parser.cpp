@@ -296,6 +296,12 @@ response response::json(const http::json& value, int status_code) {
 response response::html(std::string body_text, int status_code) {
   return response(status_code, std::move(body_text), "text/html; charset=utf-8");
 }
+response response::stream(body_generator body, std::string content_type, int status_code) {
+  response r(status_code);
+  r.headers.add("Content-Type", std::move(content_type));
+  r.body_stream = std::make_shared<body_generator>(std::move(body));
+  return r;
+}
 
 void write_response(std::string& out, const response& r, int version_minor, bool keep_alive, bool head_request,
                     std::string_view extra) {
@@ -316,15 +322,29 @@ void write_response(std::string& out, const response& r, int version_minor, bool
   if (!is_field_value(r.reason)) throw http_error(500, "a handler set a reason phrase with control characters");
   const bool no_body = r.status == 204 || r.status == 304;
   const std::string_view reason = r.reason.empty() ? reason_phrase(r.status) : std::string_view(r.reason);
+  // The framing header: Content-Length, or for a streaming response
+  // Transfer-Encoding: chunked (HTTP/1.1) or nothing (HTTP/1.0: the body ends
+  // with the connection).
+  const bool streamed = r.body_stream != nullptr;
   char len[24];
   std::size_t len_size = 0;
-  if (!no_body) len_size = static_cast<std::size_t>(std::to_chars(len, len + sizeof len, r.body.size()).ptr - len);
+  std::string_view framing;
+  if (!no_body) {
+    if (!streamed) {
+      len_size = static_cast<std::size_t>(std::to_chars(len, len + sizeof len, r.body.size()).ptr - len);
+      framing = "Content-Length: "sv;
+    } else if (version_minor >= 1) {
+      framing = "Transfer-Encoding: chunked"sv;
+    } else if (!head_request) {
+      keep_alive = false;
+    }
+  }
   const std::string_view connection = !keep_alive          ? "Connection: close\r\n"sv
                                       : version_minor == 0 ? "Connection: keep-alive\r\n"sv
                                                            : std::string_view();
-  const bool with_body = !head_request && !no_body;
-  const std::size_t total = 13 + reason.size() + 2 + fields + (no_body ? 0 : 18 + len_size) + connection.size() +
-                            extra.size() + 2 + (with_body ? r.body.size() : 0);
+  const bool with_body = !head_request && !no_body && !streamed;
+  const std::size_t total = 13 + reason.size() + 2 + fields + (framing.empty() ? 0 : framing.size() + len_size + 2) +
+                            connection.size() + extra.size() + 2 + (with_body ? r.body.size() : 0);
 
   // Written in place: one resize, then plain copies (fixed-size ones inline).
   const std::size_t start = out.size();
@@ -352,10 +372,14 @@ void write_response(std::string& out, const response& r, int version_minor, bool
     std::memcpy(p, "\r\n", 2);
     p += 2;
   }
-  if (!no_body) {
+  if (len_size != 0) {
     std::memcpy(p, "Content-Length: ", 16);
     p += 16;
     put(std::string_view(len, len_size));
+    std::memcpy(p, "\r\n", 2);
+    p += 2;
+  } else if (!framing.empty()) {
+    put(framing);
     std::memcpy(p, "\r\n", 2);
     p += 2;
   }
@@ -365,6 +389,25 @@ void write_response(std::string& out, const response& r, int version_minor, bool
   p += 2;
   if (with_body) put(r.body);
 }
+
+void write_chunk(std::string& out, std::string_view data) {
+  if (data.empty()) return;  // a zero-size chunk would end the body
+  char size[20];
+  const auto end = std::to_chars(size, size + sizeof size, data.size(), 16).ptr;
+  const auto size_len = static_cast<std::size_t>(end - size);
+  const std::size_t start = out.size();
+  out.resize(start + size_len + 2 + data.size() + 2);
+  char* p = out.data() + start;
+  std::memcpy(p, size, size_len);
+  p += size_len;
+  std::memcpy(p, "\r\n", 2);
+  p += 2;
+  std::memcpy(p, data.data(), data.size());
+  p += data.size();
+  std::memcpy(p, "\r\n", 2);
+}
+
+void write_last_chunk(std::string& out) { out.append("0\r\n\r\n"); }
 
 // --- the parsers -----------------------------------------------------------------
 

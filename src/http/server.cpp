@@ -374,6 +374,108 @@ task<void> linger(connection* c) {
   }
 }
 
+/// How a streaming response ended.
+enum class stream_end : std::uint8_t {
+  keep_open,  // complete, and the connection can carry another request
+  close,      // complete, and the connection closes (HTTP/1.0 body, Connection: close)
+  aborted,    // the generator failed after the head was sent: close without completing
+};
+
+/// Sends a streaming response (resp.body_stream): see response in message.hpp.
+/// The head waits for the generator's first non-empty piece and goes out with
+/// it; each piece is written as a chunk (HTTP/1.1) or as it is (HTTP/1.0),
+/// and the next one is asked for once the socket has taken the buffer down
+/// (wait_sent: back-pressure, under request_timeout). The generator runs with
+/// no deadline, as a handler does. The last chunk is left in `out`, to go out
+/// with the responses to pipelined requests. If the connection fails, times
+/// out or is cancelled, the generator is closed (aclose) and the error goes on.
+task<stream_end> send_streamed(connection* c, request& req, response& resp, bool keep, bool head, std::string& out) {
+  http_server_state& st = *c->st;
+  body_generator& gen = *resp.body_stream;
+  const bool no_body = head || resp.status == 204 || resp.status == 304;
+  const bool chunked = req.version_minor >= 1;
+  if (!chunked && !no_body) keep = false;  // the body ends with the connection
+  const stream_end complete = keep ? stream_end::keep_open : stream_end::close;
+  bool head_written = false;
+  std::exception_ptr failed;         // what the generator threw
+  std::exception_ptr connection_error;  // the write failed, timed out or was cancelled
+  try {
+    for (;;) {
+      std::optional<std::string> piece;
+      if (!no_body) {
+        try {
+          piece = co_await gen.next();
+        } catch (const cancelled_error&) {
+          throw;
+        } catch (...) {
+          failed = std::current_exception();
+        }
+        if (failed) break;
+        if (piece && piece->empty()) continue;  // a zero-size chunk would end the body
+      }
+      if (!head_written) {
+        head_written = true;
+        try {
+          write_response(out, resp, req.version_minor, keep, head, st.date());
+        } catch (const http_error& e) {
+          log("aio::http: invalid response from the handler of " + req.method + " " + req.path + ": " + e.detail());
+          write_response(out, error_response(500, "Internal Server Error"), req.version_minor, keep, head, st.date());
+          break;  // the generator is closed below
+        }
+      }
+      if (!piece) break;
+      if (chunked) write_chunk(out, *piece);
+      else out.append(*piece);
+      piece.reset();
+      if (send(c, out)) co_await wait_sent(c);
+      set_deadline(c, std::nullopt);  // the generator's time is its own, as a handler's
+    }
+  } catch (...) {
+    connection_error = std::current_exception();
+  }
+  if (!gen.done()) {
+    // Not run to its end (an invalid head, a failed connection): let its
+    // cleanup run.
+    try {
+      co_await gen.aclose();
+    } catch (const std::exception& e) {
+      log("aio::http: the body stream of " + req.method + " " + req.path + " failed while closing: " + e.what());
+    } catch (...) {
+      log("aio::http: the body stream of " + req.method + " " + req.path + " failed while closing");
+    }
+  }
+  if (connection_error) std::rethrow_exception(connection_error);
+  if (failed) {
+    std::string what = "a non-standard exception";
+    std::optional<response> answer;
+    try {
+      std::rethrow_exception(failed);
+    } catch (const http_error& e) {
+      what = e.what();
+      if (!head_written) answer = error_response(e.status(), e.detail());
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    if (head_written) {
+      // Part of the body is out: the client must not take what it got for
+      // the whole body. Close without the last chunk.
+      log("aio::http: the body stream of " + req.method + " " + req.path +
+          " failed after the response began; closing the connection: " + what);
+      co_return stream_end::aborted;
+    }
+    if (!answer) {
+      log("aio::http: exception in the body stream of " + req.method + " " + req.path + ": " + what);
+      answer = error_response(500, "Internal Server Error");
+    }
+    keep = req.keep_alive() && !st.shutting_down;
+    write_response(out, *answer, req.version_minor, keep, head, st.date());
+    co_return keep ? stream_end::keep_open : stream_end::close;
+  }
+  if (chunked && !no_body) write_last_chunk(out);
+  co_return complete;
+}
+
 task<void> request_loop(connection* c) {
   http_server_state& st = *c->st;
   struct scope_open_guard {
@@ -411,13 +513,20 @@ task<void> request_loop(connection* c) {
       c->ph = phase::handling;
       set_deadline(c, std::nullopt);
       response resp = co_await st.app->handle(req);
-      const bool keep = req.keep_alive() && !st.shutting_down;
+      bool keep = req.keep_alive() && !st.shutting_down;
       const bool head = req.method == "HEAD";
-      try {
-        write_response(out, resp, req.version_minor, keep, head, st.date());
-      } catch (const http_error& e) {
-        log("aio::http: invalid response from the handler of " + req.method + " " + req.path + ": " + e.detail());
-        write_response(out, error_response(500, "Internal Server Error"), req.version_minor, keep, head, st.date());
+      if (resp.body_stream) [[unlikely]] {
+        auto streaming = send_streamed(c, req, resp, keep, head, out);
+        const stream_end end = co_await std::move(streaming);
+        if (end == stream_end::aborted) co_return;
+        keep = end == stream_end::keep_open;
+      } else {
+        try {
+          write_response(out, resp, req.version_minor, keep, head, st.date());
+        } catch (const http_error& e) {
+          log("aio::http: invalid response from the handler of " + req.method + " " + req.path + ": " + e.detail());
+          write_response(out, error_response(500, "Internal Server Error"), req.version_minor, keep, head, st.date());
+        }
       }
       std::vector<task<void>> background = req.background_tasks().take();
       parser.reset();

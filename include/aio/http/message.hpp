@@ -21,12 +21,14 @@
 // Plain values: no I/O here, nothing loop-affine.
 #pragma once
 
+#include <aio/generator.hpp>
 #include <aio/http/json.hpp>
 #include <aio/task.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -158,14 +160,34 @@ class request {
   http::background_tasks background_;
 };
 
+/// The body of a streaming response: each piece it yields is sent as it comes.
+using body_generator = async_generator<std::string>;
+
 /// An HTTP response, as a handler returns it. The server adds Content-Length,
 /// Date, Server and Connection.
+///
+/// A streaming response (response::stream, FastAPI's StreamingResponse) has a
+/// body_stream instead of a body: the server sends the head once the
+/// generator's first non-empty piece is in, then each non-empty piece as a
+/// chunk of `Transfer-Encoding: chunked` (HTTP/1.1), waiting for the client to
+/// take each before asking for the next (back-pressure); to an HTTP/1.0
+/// client the body is not framed and the connection closes after it. HEAD
+/// (and 204 / 304) get the head only, and the generator is never run.
+/// If the generator throws before its first piece, the client gets the error
+/// response a handler's exception gets (500, or an http_error's status); if it
+/// throws later, the error is logged and the connection closed without the
+/// last chunk, so the client sees a truncated body. If the client goes away
+/// (a failed write), the request times out or the server is forced to stop,
+/// the generator is closed (aclose: its cleanup runs).
 class response {
  public:
   int status = 200;
   std::string reason;  // empty: the standard phrase
   http::headers headers;
   std::string body;
+  /// Set by response::stream(): the body, piece by piece (`body` is unused).
+  /// Shared, so that responses stay copyable; a generator runs once.
+  std::shared_ptr<body_generator> body_stream;
 
   response() = default;
   explicit response(int status_code) : status(status_code) {}
@@ -177,6 +199,17 @@ class response {
   [[nodiscard]] static response json(const http::json& value, int status_code = 200);
   /// An HTML response.
   [[nodiscard]] static response html(std::string body_text, int status_code = 200);
+  /// A streaming response (FastAPI's StreamingResponse(content, media_type=...)):
+  /// the body is what `body` yields, sent chunk by chunk as it comes (see above).
+  ///
+  ///   aio::http::body_generator numbers(int n) {
+  ///     for (int i = 1; i <= n; ++i) co_yield std::to_string(i) + "\n";
+  ///   }
+  ///   co_return aio::http::response::stream(numbers(3), "text/plain");
+  [[nodiscard]] static response stream(body_generator body, std::string content_type = "text/plain; charset=utf-8",
+                                       int status_code = 200);
+  /// True for a response made by stream().
+  [[nodiscard]] bool streaming() const noexcept { return body_stream != nullptr; }
 };
 
 namespace detail {
@@ -302,10 +335,22 @@ class response_parser : public detail::message_parser {
 /// Content-Length (computed), Connection when it is not the version's default,
 /// and leaving the body out for HEAD. `extra` is raw header lines the server
 /// adds (Date, Server), each ending in CRLF.
+/// A streaming response (r.body_stream set) gets its head only, with
+/// `Transfer-Encoding: chunked` for HTTP/1.1 (its chunks follow with
+/// write_chunk and write_last_chunk) and no framing for HTTP/1.0 (the body
+/// ends with the connection, so `Connection: close` whatever keep_alive says,
+/// except for HEAD, 204 and 304, which have no body).
 /// Throws http_error(500) if a header name or value could inject a header
 /// (CR, LF, NUL) or the status is out of range.
 void write_response(std::string& out, const response& r, int version_minor, bool keep_alive, bool head_request,
                     std::string_view extra = {});
+
+/// Appends one chunk of a chunked body to `out`: the size in hex, CRLF, the
+/// data, CRLF. Appends nothing for empty `data` (a chunk of size 0 ends the
+/// body: that is write_last_chunk).
+void write_chunk(std::string& out, std::string_view data);
+/// Appends the end of a chunked body: the last chunk and no trailers, "0\r\n\r\n".
+void write_last_chunk(std::string& out);
 
 /// Percent-decodes `s` ("%2F" → "/"); with `plus_as_space`, '+' becomes ' '
 /// (query strings). Invalid escapes are kept as they are.

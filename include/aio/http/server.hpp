@@ -31,7 +31,9 @@
 // within request_timeout, 422 for a body that req.json() cannot parse, the
 // status of an http_error a handler throws, and 500 for any other exception
 // (reported through aio::log). HEAD is answered by the GET route without the
-// body. Pipelined requests are answered in order.
+// body. Pipelined requests are answered in order. A handler returning
+// response::stream(generator, content_type) streams its body chunk by chunk,
+// with back-pressure (see response in message.hpp).
 //
 // Loop-affine, not thread-safe.
 #pragma once
