@@ -199,6 +199,7 @@ class future {
 
   /// Future.add_done_callback(): `f(future)` is scheduled on the running loop
   /// when the future completes (at once, if it is done).
+  /// Throws: invalid_state_error outside a running loop.
   template <class F>
   void add_done_callback(F f);
 

@@ -31,8 +31,8 @@ namespace aio {
 
 /// asyncio.timeout() / timeout_at(): a deadline for work run through run().
 /// The deadline can be moved while the work runs (reschedule), e.g. by the
-/// work itself. Neither copyable nor movable while running (the loop's timer
-/// lives in it).
+/// work itself. Neither copyable nor movable (the loop's timer lives in it
+/// while the work runs).
 /// Example: examples/09_timeouts.cpp
 class timeout_scope {
  public:
