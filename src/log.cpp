@@ -51,9 +51,10 @@ void future_state_base::report_unretrieved(const std::string& name) const noexce
     what = e.what();
   } catch (...) {
   }
-  log((name.empty() ? std::string("aio: future") : "aio: task '" + name + "'") +
-      " exception was never retrieved: " + what +
-      " (await it, or call result() / exception(), to handle it)");
+  std::string who = name.empty() ? std::string("aio: future") : "aio: task '" + name + "'";
+  if (const source_site* at = created_at())  // kept in debug mode
+    who += " (created at " + std::string(at->file()) + ":" + std::to_string(at->line()) + ")";
+  log(who + " exception was never retrieved: " + what + " (await it, or call result() / exception(), to handle it)");
 }
 
 }  // namespace aio::detail

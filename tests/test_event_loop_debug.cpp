@@ -158,3 +158,32 @@ TEST_CASE("without debug mode an escaping exception is only thrown, not reported
   CHECK_THROWS_WITH(loop.run_until_complete(awaits_failing_task()), "disk on fire");
   CHECK(log.lines.empty());
 }
+
+namespace {
+aio::task<void> fails_unwatched() {
+  co_await aio::sleep(1s);
+  throw std::runtime_error("nobody looked");
+}
+constexpr unsigned line_unwatched = __LINE__ + 2;
+aio::task<void> drops_a_failing_task() {
+  aio::create_task(fails_unwatched(), "unwatched");
+  co_await aio::sleep(2s);
+}
+}  // namespace
+
+TEST_CASE("an exception nobody retrieved is reported always, with where the task was created in debug mode", "[event_loop][debug]") {
+  for (bool debug : {false, true}) {
+    captured_log log;
+    {
+      aio::event_loop loop{aio::virtual_time};
+      loop.set_debug(debug);
+      loop.run_until_complete(drops_a_failing_task());
+    }
+    REQUIRE(log.lines.size() == 1);
+    CHECK(log.lines[0].find("task 'unwatched'") != std::string::npos);
+    CHECK(log.lines[0].find("exception was never retrieved: nobody looked") != std::string::npos);
+    const bool located = log.lines[0].find("(created at ") != std::string::npos &&
+                         log.lines[0].find("test_event_loop_debug.cpp:" + std::to_string(line_unwatched)) != std::string::npos;
+    CHECK(located == debug);
+  }
+}
