@@ -62,7 +62,6 @@ std::int64_t steady_ns() noexcept {
 }
 }  // namespace
 
-
 bool is_cancellation(const std::exception_ptr& e) noexcept {
 #if defined(__GLIBCXX__)
   // Every cancelled task comes through here: asking libstdc++ for the type
@@ -279,12 +278,15 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
 }
 
 namespace {
-/// ", created at file:line" for a task whose creation site debug mode kept.
-std::string created_where(const detail::task_context& t) {
+/// Where the task was created, if debug mode kept it.
+const detail::source_site* created_site(const detail::task_context& t) noexcept {
   const detail::future_state_base* owner = t.kind->owner(&t);
-  const detail::source_site* at = owner ? owner->created_at() : nullptr;
-  if (at == nullptr) return {};
-  return ", created at " + std::string(at->file()) + ":" + std::to_string(at->line());
+  return owner ? owner->created_at() : nullptr;
+}
+/// ", created at file:line" (or nothing), for the slow-step report.
+std::string created_where(const detail::task_context& t) {
+  const detail::source_site* at = created_site(t);
+  return at ? ", created at " + at->location() : std::string();
 }
 /// " in f at file:line": the innermost await of a suspended task in the
 /// program's own code (gather and its kind await inside aio's headers; the
@@ -293,7 +295,7 @@ std::string suspended_where(const detail::task_context& t) {
   const std::vector<stack_frame> stack = task_info{t.kind->owner(&t)}.get_stack();
   for (auto f = stack.rbegin(); f != stack.rend(); ++f) {
     if (std::string_view(f->file).find("include/aio/") != std::string_view::npos) continue;
-    return " in " + f->function + " at " + f->file + ":" + std::to_string(f->line);
+    return " in " + f->function + " at " + f->file + ':' + std::to_string(f->line);
   }
   return {};
 }
@@ -308,12 +310,12 @@ void event_loop::run_ready_debug() {
       const auto* t = static_cast<const detail::task_context*>(e.arg);
       const detail::source_site defined = detail::promise_of(t->root).suspended_at();
       what = "the first step of task '" + t->display_name() + "'" + created_where(*t) + " (coroutine " +
-             defined.function() + " at " + defined.file() + ":" + std::to_string(defined.line()) + ")";
+             defined.function() + " at " + defined.location() + ")";
     } else if (e.run == &detail::resume_coroutine) {
       const detail::promise_base& p = detail::promise_of(std::coroutine_handle<>::from_address(e.arg));
       const detail::source_site at = p.suspended_at();
       what = "a step of task '" + p.context_->display_name() + "'" + created_where(*p.context_) + " (resuming " +
-             at.function() + " after the await at " + at.file() + ":" + std::to_string(at.line()) + ")";
+             at.function() + " after the await at " + at.location() + ")";
     }
     const std::int64_t start = detail::steady_ns();
     e.run(e.arg);
@@ -393,12 +395,12 @@ void event_loop::close() {
   // futures read as cancelled.
   while (!tasks_.empty()) {
     detail::task_context* t = tasks_.front();
-    std::string created = created_where(*t);  // ", created at file:line" in debug mode
-    if (!created.empty()) created = " (" + created.substr(2) + ")";
+    const detail::source_site* created = created_site(*t);  // debug mode only
     std::string suspended = suspended_where(*t);
-    if (!suspended.empty()) suspended = ", suspended" + suspended;
-    log("aio: event loop closed while task '" + t->display_name() + "'" + created + " was still pending" +
-        suspended + "; it is destroyed. Await or cancel your tasks before the loop closes.");
+    log("aio: event loop closed while task '" + t->display_name() + "'" +
+        (created ? " (created at " + created->location() + ")" : std::string()) + " was still pending" +
+        (suspended.empty() ? std::string() : ", suspended" + suspended) +
+        "; it is destroyed. Await or cancel your tasks before the loop closes.");
     t->root_done(t->root, true);  // frame destroyed, future cancelled, untracked, loop ref dropped
   }
   while (!ready_.empty()) {

@@ -62,6 +62,8 @@ std::string source_site::function() const {
   return std::string(s.substr(begin, end - begin));
 }
 
+std::string source_site::location() const { return std::string(file()) + ':' + std::to_string(line()); }
+
 namespace {
 
 /// The coroutine a context is suspended in, or null while it runs or is ready.
@@ -82,9 +84,7 @@ std::vector<stack_frame> stack_of(const task_context& t) {
   return frames;
 }
 
-void print_site(std::ostream& out, const source_site& at) {
-  out << at.function() << " at " << at.file() << ':' << at.line();
-}
+void print_site(std::ostream& out, const source_site& at) { out << at.function() << " at " << at.location(); }
 
 /// The exception last seen leaving a coroutine in debug mode, and where it went.
 struct exception_trace {
@@ -143,7 +143,7 @@ void task_info::print_stack(std::ostream& out) const {
     return;
   }
   out << "Task '" << get_name() << "' ";
-  if (const detail::source_site* at = state_->created_at()) out << "(created at " << at->file() << ':' << at->line() << ") ";
+  if (const detail::source_site* at = state_->created_at()) out << "(created at " << at->location() << ") ";
   if (done()) {
     out << (cancelled() ? "cancelled" : "done") << '\n';
     return;
@@ -179,14 +179,8 @@ void event_loop::report_escaping_exception(detail::future_state_base& main) noex
   try {
     std::exception_ptr e = main.exception();
     std::ostringstream msg;
-    msg << "aio: exception escaped run_until_complete (or aio::run) from task '" << main.task_name() << "': ";
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      msg << x.what();
-    } catch (...) {
-      msg << "(not a std::exception)";
-    }
+    msg << "aio: exception escaped run_until_complete (or aio::run) from task '" << main.task_name()
+        << "': " << detail::exception_message(e);
     if (trace.exception == e && !trace.sites.empty()) {
       msg << "\n  it travelled through (innermost first):";
       for (const detail::source_site& at : trace.sites) {

@@ -43,18 +43,25 @@ void log(std::string_view message) noexcept {
 
 namespace aio::detail {
 
-void future_state_base::report_unretrieved(const std::string& name) const noexcept {
-  std::string what = "(not a std::exception)";
+std::string exception_message(const std::exception_ptr& e) {
   try {
-    std::rethrow_exception(error_);
-  } catch (const std::exception& e) {
-    what = e.what();
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
   } catch (...) {
+    return "(not a std::exception)";
   }
-  std::string who = name.empty() ? std::string("aio: future") : "aio: task '" + name + "'";
-  if (const source_site* at = created_at())  // kept in debug mode
-    who += " (created at " + std::string(at->file()) + ":" + std::to_string(at->line()) + ")";
-  log(who + " exception was never retrieved: " + what + " (await it, or call result() / exception(), to handle it)");
+}
+
+void future_state_base::report_unretrieved(const std::string& name) const noexcept {
+  try {
+    std::string who = name.empty() ? std::string("aio: future") : "aio: task '" + name + "'";
+    if (const source_site* at = created_at()) who += " (created at " + at->location() + ")";  // kept in debug mode
+    log(who + " exception was never retrieved: " + exception_message(error_) +
+        " (await it, or call result() / exception(), to handle it)");
+  } catch (...) {  // out of memory building the message
+    log("aio: a future's exception was never retrieved");
+  }
 }
 
 }  // namespace aio::detail

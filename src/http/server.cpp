@@ -374,6 +374,20 @@ task<void> linger(connection* c) {
   }
 }
 
+/// Writes `resp` (the head only, for a streaming one) into `out`; a response
+/// the handler built wrong is logged and replaced by a 500. False then.
+bool write_head(std::string& out, const request& req, const response& resp, bool keep, bool head,
+                const std::string& date) {
+  try {
+    write_response(out, resp, req.version_minor, keep, head, date);
+    return true;
+  } catch (const http_error& e) {
+    log("aio::http: invalid response from the handler of " + req.method + " " + req.path + ": " + e.detail());
+    write_response(out, error_response(500, "Internal Server Error"), req.version_minor, keep, head, date);
+    return false;
+  }
+}
+
 /// How a streaming response ended.
 enum class stream_end : std::uint8_t {
   keep_open,  // complete, and the connection can carry another request
@@ -415,13 +429,7 @@ task<stream_end> send_streamed(connection* c, request& req, response& resp, bool
       }
       if (!head_written) {
         head_written = true;
-        try {
-          write_response(out, resp, req.version_minor, keep, head, st.date());
-        } catch (const http_error& e) {
-          log("aio::http: invalid response from the handler of " + req.method + " " + req.path + ": " + e.detail());
-          write_response(out, error_response(500, "Internal Server Error"), req.version_minor, keep, head, st.date());
-          break;  // the generator is closed below
-        }
+        if (!write_head(out, req, resp, keep, head, st.date())) break;  // the generator is closed below
       }
       if (!piece) break;
       if (chunked) write_chunk(out, *piece);
@@ -521,12 +529,7 @@ task<void> request_loop(connection* c) {
         if (end == stream_end::aborted) co_return;
         keep = end == stream_end::keep_open;
       } else {
-        try {
-          write_response(out, resp, req.version_minor, keep, head, st.date());
-        } catch (const http_error& e) {
-          log("aio::http: invalid response from the handler of " + req.method + " " + req.path + ": " + e.detail());
-          write_response(out, error_response(500, "Internal Server Error"), req.version_minor, keep, head, st.date());
-        }
+        write_head(out, req, resp, keep, head, st.date());
       }
       std::vector<task<void>> background = req.background_tasks().take();
       parser.reset();

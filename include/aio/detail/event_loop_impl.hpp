@@ -15,7 +15,7 @@ future<T> event_loop::create_task(task<T> t, std::string name, detail::source_si
         "create_task(work())");
   if (closed_) throw invalid_state_error("aio::event_loop::create_task() on a closed loop");
   auto* state = new detail::task_state<T>(*this, t.release(), std::move(name), ++task_counter_,
-                                          debug_ && created_at.known() ? &created_at : nullptr);
+                                          debug_ ? created_at : detail::source_site{});
   track(*state);          // the loop's reference, dropped when the task finishes
   state->add_ref();       // the returned future's
   schedule({&detail::task_context::start, static_cast<detail::task_context*>(state)});

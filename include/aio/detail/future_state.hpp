@@ -26,6 +26,8 @@ struct future_waiter : list_node {
 
 /// True if `e` holds an aio::cancelled_error.
 bool is_cancellation(const std::exception_ptr& e) noexcept;
+/// what() of the exception `e` holds, for a report (src/log.cpp).
+std::string exception_message(const std::exception_ptr& e);
 
 class future_state_base : public pooled {
  public:

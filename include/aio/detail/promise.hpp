@@ -78,11 +78,12 @@ class promise_base : public pooled {
 #if AIO_ASYNC_STACKS
   /// Every co_await passes through here, leaving behind the line it is on:
   /// the async stack traces (aio::dump_tasks, future::print_stack) read it
-  /// from each suspended frame. Three stores per await, no allocation; but a
-  /// temporary awaitable is moved into the await, and the frame keeps room for
-  /// both (~16 + one awaiter's bytes per frame). So it is on where assertions
-  /// are (no NDEBUG) and off in release builds, unless AIO_ASYNC_STACKS says
-  /// otherwise. A named awaitable is awaited in place (awaited_lvalue.hpp).
+  /// from each suspended frame. One store per await (three with clang 14), no
+  /// allocation; but a temporary awaitable is moved into the await, and the
+  /// frame keeps room for both (330 -> 427 bytes a sleeping task, measured).
+  /// So it is on where assertions are (no NDEBUG) and off in release builds,
+  /// unless AIO_ASYNC_STACKS says otherwise. A named awaitable is awaited in
+  /// place (awaited_lvalue.hpp).
   template <class Awaitable>
     requires(!std::is_reference_v<Awaitable>)
   Awaitable await_transform(Awaitable&& a, source_site at = source_site::here()) noexcept(

@@ -66,6 +66,8 @@ class source_site {
   /// The function's bare name ("fetch", "operator()"), whatever the compiler
   /// gives; src/introspection.cpp.
   [[nodiscard]] std::string function() const;
+  /// "file:line", as the reports print a place.
+  [[nodiscard]] std::string location() const;
 };
 
 }  // namespace aio::detail

@@ -46,10 +46,12 @@ class task_state final : public future_state<T>, public task_context {
   using status = future_state_base::status;
 
  public:
-  /// `created_at`: where create_task was called, kept in debug mode only.
+  /// `created_at`: where create_task was called; unknown unless debug mode keeps it.
   task_state(event_loop& loop, std::coroutine_handle<task_promise<T>> h, std::string name, std::uint64_t id,
-             const source_site* created_at) noexcept
-      : extras_(name.empty() && !created_at ? nullptr : std::make_unique<task_extras>(std::move(name), created_at)),
+             source_site created_at) noexcept
+      : extras_(name.empty() && !created_at.known()
+                    ? nullptr
+                    : std::make_unique<task_extras>(task_extras{std::move(name), created_at})),
         id_(id) {
     this->loop = &loop;
     this->root = h;
@@ -84,7 +86,7 @@ class task_state final : public future_state<T>, public task_context {
     extras_->name = std::move(n);
   }
   [[nodiscard]] const source_site* created_at() const noexcept override {
-    return extras_ && extras_->created ? &extras_->created_at : nullptr;
+    return extras_ && extras_->created_at.known() ? &extras_->created_at : nullptr;
   }
 
   // take_root_result's sink
@@ -113,13 +115,8 @@ class task_state final : public future_state<T>, public task_context {
   /// What most tasks do without: a name ("Task-<id>" otherwise) and, in
   /// debug mode, where the task was created.
   struct task_extras {
-    task_extras() = default;
-    task_extras(std::string n, const source_site* at) : name(std::move(n)), created(at != nullptr) {
-      if (at) created_at = *at;
-    }
     std::string name;
     source_site created_at;
-    bool created = false;
   };
   std::unique_ptr<task_extras> extras_;
   std::uint64_t id_;
