@@ -55,6 +55,11 @@ struct callback_node : timer_node {
 namespace {
 thread_local event_loop* running_loop_tls = nullptr;
 
+/// How far ahead of the step it runs the loop fetches the next steps' task or
+/// frame: with many tasks they are out of the caches, and each step does
+/// little enough that one miss at a time would dominate.
+constexpr std::size_t prefetch_distance = 4;
+
 std::int64_t steady_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -234,7 +239,7 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
   const bool outside = external_work_ > 0 || reactor_->has_posted();
   if (ready_.empty()) {
     if (timers_.empty() && !outside) report_deadlock(waiting_for);
-    const std::int64_t deadline = timers_.empty() ? -1 : timers_.top()->deadline;
+    const std::int64_t deadline = timers_.empty() ? -1 : timers_.top_deadline();
     if (virtual_time_) {
       if (!outside) {
         // Nothing else can happen before the next timer: jump to it.
@@ -259,7 +264,7 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
   // Due timers join the ready queue (in deadline order, FIFO on ties).
   if (!timers_.empty()) {
     const std::int64_t now = now_ns();
-    while (!timers_.empty() && timers_.top()->deadline <= now) {
+    while (!timers_.empty() && timers_.top_deadline() <= now) {
       detail::timer_node* t = timers_.pop();
       t->expire(t);
     }
@@ -272,6 +277,7 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
     return;
   }
   for (std::size_t n = ready_.size(); n > 0; --n) {
+    if (n > detail::prefetch_distance) __builtin_prefetch(ready_.arg_ahead(detail::prefetch_distance));
     detail::ready_entry e = ready_.pop();
     e.run(e.arg);
   }

@@ -1,6 +1,7 @@
 // Tests for aio/event_loop.hpp: aio::run, run_until_complete, run_forever,
 // stop, close, call_soon / call_later / call_at and their handles, the loop's
-// clock (virtual and steady), deadlock detection and the end-of-run cleanup.
+// clock (virtual and steady), deadlock detection, the end-of-run cleanup, and
+// the timer heap under them.
 #include <aio/event_loop.hpp>
 
 #include "support/captured_log.hpp"
@@ -12,9 +13,14 @@
 #include <aio/task.hpp>
 #include <aio/tasks.hpp>
 
+#include <aio/detail/timer_heap.hpp>
+
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -591,4 +597,46 @@ TEST_CASE("a loop destroyed with pending tasks and callbacks does not leak or cr
   CHECK(counted::alive == 0);
   REQUIRE(survivor);
   CHECK(survivor->cancelled());  // the future outlives its loop and reads cancelled
+}
+
+// --- the timer heap (detail/timer_heap.hpp) ---------------------------------------
+
+TEST_CASE("timer heap: pops in deadline order, FIFO on ties, with removals anywhere", "[event_loop][timers]") {
+  // Against a reference: a std::map keyed by (deadline, arming order).
+  std::mt19937 random{2026};
+  std::vector<std::unique_ptr<aio::detail::timer_node>> nodes(3000);
+  std::map<std::pair<std::int64_t, int>, aio::detail::timer_node*> reference;
+  std::map<aio::detail::timer_node*, std::pair<std::int64_t, int>> key_of;
+  aio::detail::timer_heap heap;
+  int armed = 0;
+  auto arm = [&](std::size_t i) {
+    auto& n = nodes[i];
+    if (!n) n = std::make_unique<aio::detail::timer_node>();
+    n->deadline = static_cast<std::int64_t>(random() % 500);  // many ties
+    heap.push(n.get());
+    reference[{n->deadline, armed}] = n.get();
+    key_of[n.get()] = {n->deadline, armed};
+    ++armed;
+  };
+  std::size_t mismatches = 0;
+  for (int step = 0; step < 60'000; ++step) {
+    const std::size_t i = random() % nodes.size();
+    const unsigned action = random() % 3;
+    if (action == 0 && !heap.empty()) {
+      // Pop: must be the reference's first.
+      aio::detail::timer_node* popped = heap.pop();
+      mismatches += popped != reference.begin()->second || popped->armed();
+      reference.erase(key_of[popped]);
+    } else if (nodes[i] && nodes[i]->armed()) {
+      heap.remove(nodes[i].get());  // a cancel, anywhere in the heap
+      mismatches += nodes[i]->armed();
+      reference.erase(key_of[nodes[i].get()]);
+    } else {
+      arm(i);
+    }
+    mismatches += heap.size() != reference.size();
+    if (!heap.empty()) mismatches += heap.top_deadline() != reference.begin()->first.first;
+  }
+  CHECK(mismatches == 0);
+  CHECK(armed > 20'000);
 }

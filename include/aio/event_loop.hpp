@@ -204,7 +204,14 @@ class event_loop {
   /// reports that name it; aio's own callers pass an empty site.
   template <class T>
   future<T> create_task(task<T> t, std::string name = {},
-                        detail::source_site created_at = detail::source_site::here());
+                        detail::source_site created_at = detail::source_site::here()) {
+    return start_task(std::move(t), name, created_at);
+  }
+  /// create_task's body, shared by aio::create_task and task_group: `name` is
+  /// taken only when not empty (moving an empty string still costs a copy of
+  /// its inline buffer, which showed in spawn_gather).
+  template <class T>
+  future<T> start_task(task<T>&& t, std::string& name, detail::source_site created_at);
   /// loop.create_future(): a pending future.
   template <class T = void> future<T> create_future();
 

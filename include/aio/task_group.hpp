@@ -112,7 +112,7 @@ class task_group {
     child* c = new child;  // first, so that no child can run unwatched
     future<T> f{static_cast<detail::future_state<T>*>(nullptr)};
     try {
-      f = parent_->loop->create_task(std::move(t), std::move(name), created_at);
+      f = parent_->loop->start_task(std::move(t), name, created_at);
     } catch (...) {
       delete c;
       throw;

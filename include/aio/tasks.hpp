@@ -32,7 +32,7 @@ namespace aio {
 /// Example: examples/03_event_loop.cpp
 template <class T>
 future<T> create_task(task<T> t, std::string name = {}, detail::source_site created_at = detail::source_site::here()) {
-  return get_running_loop().create_task(std::move(t), std::move(name), created_at);
+  return get_running_loop().start_task(std::move(t), name, created_at);
 }
 
 namespace detail {

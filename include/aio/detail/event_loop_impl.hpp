@@ -8,13 +8,13 @@
 namespace aio {
 
 template <class T>
-future<T> event_loop::create_task(task<T> t, std::string name, detail::source_site created_at) {
+future<T> event_loop::start_task(task<T>&& t, std::string& name, detail::source_site created_at) {
   if (!t.valid())
     throw invalid_state_error(
         "aio::create_task() was given a moved-from or already-awaited task: pass a fresh task, e.g. "
         "create_task(work())");
   if (closed_) throw invalid_state_error("aio::event_loop::create_task() on a closed loop");
-  auto* state = new detail::task_state<T>(*this, t.release(), std::move(name), ++task_counter_,
+  auto* state = new detail::task_state<T>(*this, t.release(), name, ++task_counter_,
                                           debug_ ? created_at : detail::source_site{});
   track(*state);          // the loop's reference, dropped when the task finishes
   state->add_ref();       // the returned future's

@@ -15,10 +15,12 @@ namespace aio::detail {
 class sleep_operation : waiting_task, timer_node {
  public:
   /// `relative`: the deadline is `ns` after the loop's time when the await starts.
-  sleep_operation(std::int64_t ns, bool relative) noexcept : amount_(ns), relative_(relative) {}
+  /// Until the await starts, `deadline` holds the amount as given (relative or
+  /// absolute): a sleeping frame is smaller without a field for each.
+  sleep_operation(std::int64_t ns, bool relative) noexcept : relative_(relative) { deadline = ns; }
   // Moved only before the await starts (promise_base::await_transform moves a
   // temporary awaitable into the await), when it holds nothing but its amount.
-  sleep_operation(sleep_operation&& o) noexcept : sleep_operation(o.amount_, o.relative_) {}
+  sleep_operation(sleep_operation&& o) noexcept : sleep_operation(o.deadline, o.relative_) {}
   ~sleep_operation() {
     if (armed()) context->loop->remove_timer(*this);  // the frame died while sleeping (loop closing)
   }
@@ -28,14 +30,14 @@ class sleep_operation : waiting_task, timer_node {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) {
     event_loop& loop = *context_of(h)->loop;
-    if (relative_ && amount_ <= 0) {
+    if (relative_ && deadline <= 0) {
       // sleep(0) is asyncio's bare yield: no timer, just the back of the queue.
       // Not waiting on anything, so a cancel meanwhile is delivered on resume.
       context = context_of(h);
       loop.schedule(h);
       return;
     }
-    deadline = relative_ ? loop.now_ns() + amount_ : amount_;
+    if (relative_) deadline += loop.now_ns();
     expire = &on_expire;
     loop.add_timer(*this);
     suspend(h, detail::suspension_ops_for<&on_cancel, "aio::sleep">);
@@ -55,7 +57,6 @@ class sleep_operation : waiting_task, timer_node {
     return true;
   }
 
-  std::int64_t amount_;
   bool relative_;
   bool cancelled_ = false;
 };

@@ -47,7 +47,8 @@ class task_state final : public future_state<T>, public task_context {
 
  public:
   /// `created_at`: where create_task was called; unknown unless debug mode keeps it.
-  task_state(event_loop& loop, std::coroutine_handle<task_promise<T>> h, std::string name, std::uint64_t id,
+  /// `name` is moved from only when it is not empty.
+  task_state(event_loop& loop, std::coroutine_handle<task_promise<T>> h, std::string& name, std::uint64_t id,
              source_site created_at) noexcept
       : extras_(name.empty() && !created_at.known()
                     ? nullptr
