@@ -28,8 +28,9 @@ struct slab {
   bool listed;         // the class's current slab, or on its partial stack
   std::uint64_t free_bits[bitmap_words];  // bit set: the block is free
 };
-constexpr std::size_t header_bytes =
-    (sizeof(slab) + frame_free_lists::granularity - 1) / frame_free_lists::granularity * frame_free_lists::granularity;
+// Blocks start on a cache line: a 128-byte task state then spans two lines, not three.
+constexpr std::size_t cache_line = 64;
+constexpr std::size_t header_bytes = (sizeof(slab) + cache_line - 1) / cache_line * cache_line;
 
 // Trivially constructible and destructible, for the same reasons as the lists:
 // a frame freed by a static destructor after the thread's TLS destructors ran

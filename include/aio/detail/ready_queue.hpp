@@ -31,8 +31,8 @@ class ready_queue {
     ring_[tail_++ & mask_] = e;
   }
   ready_entry pop() noexcept { return ring_[head_++ & mask_]; }
-  /// The argument of the entry `ahead` places behind the front (which must exist).
-  [[nodiscard]] void* arg_ahead(std::size_t ahead) const noexcept { return ring_[(head_ + ahead) & mask_].arg; }
+  /// The entry `ahead` places behind the front (which must exist).
+  [[nodiscard]] const ready_entry& entry_ahead(std::size_t ahead) const noexcept { return ring_[(head_ + ahead) & mask_]; }
 
  private:
   static constexpr std::size_t initial_capacity = 1024;

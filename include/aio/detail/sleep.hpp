@@ -51,6 +51,9 @@ class sleep_operation : waiting_task, timer_node {
   static void on_expire(timer_node* t) noexcept { static_cast<sleep_operation*>(t)->wake(); }
   static bool on_cancel(suspension* s) noexcept {
     auto* self = static_cast<sleep_operation*>(s);
+    // Popped by the loop but not yet expired (it expires due timers in
+    // batches): the wake-up is on its way, so the cancel waits for the resume.
+    if (!self->armed()) return false;
     self->context->loop->remove_timer(*self);
     self->cancelled_ = true;
     self->wake();

@@ -58,8 +58,6 @@ class timer_heap {
   timer_node* pop() noexcept {
     timer_node* n = nodes_[heap_.front().slot];
     erase_at(0);
-    // The next pop (or its expire) reads that node: start fetching it now.
-    if (!heap_.empty()) __builtin_prefetch(nodes_[heap_.front().slot]);
     return n;
   }
 
