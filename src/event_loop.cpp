@@ -1,5 +1,6 @@
 #include <aio/event_loop.hpp>
 
+#include <aio/detail/sleep.hpp>
 #include <aio/future.hpp>
 #include <aio/log.hpp>
 #include <aio/threads.hpp>
@@ -270,7 +271,7 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
   // Due timers join the ready queue (in deadline order, FIFO on ties), a
   // batch at a time: popping touches only the heap, so the nodes (in their
   // sleeping frames, long out of the caches) are all fetched at once before
-  // any is read. Expiring only schedules (or cancels, which only schedules),
+  // any is read, and then the task contexts the sleeps' wake-ups write. Expiring only schedules (or cancels, which only schedules),
   // so nothing can run between a pop and its expire.
   if (!timers_.empty()) {
     const std::int64_t now = now_ns();
@@ -282,6 +283,7 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
         __builtin_prefetch(due[count]);
         ++count;
       } while (count < std::size(due) && !timers_.empty() && timers_.top_deadline() <= now);
+      for (std::size_t i = 0; i < count; ++i) detail::sleep_operation::prefetch_context(due[i]);
       for (std::size_t i = 0; i < count; ++i) due[i]->expire(due[i]);
     }
   }

@@ -482,6 +482,27 @@ TEST_CASE("frame pool: after a burst of frees in random order, frames come back 
 }
 #endif
 
+#if AIO_FRAME_POOL
+TEST_CASE("frame pool: frames freed in the order they were made come back most recent first",
+          "[task][frame_pool]") {
+  // What spawn_gather does: tasks finish in creation order. Such frees stay on
+  // the list (the cheapest way back) however many there are, and the list
+  // hands them out again in (descending) address order.
+  constexpr std::size_t n = 5'000;
+  constexpr std::size_t size = 96;
+  std::vector<void*> blocks(n);
+  for (auto& b : blocks) b = aio::detail::frame_allocate(size);
+  std::sort(blocks.begin(), blocks.end());
+  for (void* b : blocks) aio::detail::frame_deallocate(b, size);
+  std::vector<void*> again(n);
+  for (auto& b : again) b = aio::detail::frame_allocate(size);
+  std::size_t descending = 0;
+  for (std::size_t i = 1; i < n; ++i) descending += again[i] < again[i - 1];
+  CHECK(descending > n * 95 / 100);
+  for (void* b : again) aio::detail::frame_deallocate(b, size);
+}
+#endif
+
 TEST_CASE("frame pool: frames freed on another thread are reused safely by both", "[task][frame_pool]") {
   constexpr std::size_t n = 3000;
   std::vector<void*> made_here(n);

@@ -46,6 +46,7 @@ struct frame_free_lists {
   static constexpr std::size_t granularity = 16;
   static constexpr std::size_t classes = 64;  // frames up to 1 KiB are pooled
   static constexpr std::uint32_t hot_limit = 64;
+  static constexpr std::uintptr_t near = 1024;  // bytes from the previous free that count as "in order"
   struct node { node* next; };
   /// Free blocks taken from a slab, one bitmap word at a time: bit i set means
   /// base + i * block size is free. Handed out lowest first.
@@ -54,6 +55,7 @@ struct frame_free_lists {
     std::uint64_t bits;
   };
   void* spares[classes];  // the last frame freed: a child coroutine awaited in a loop reuses it
+  void* last_freed[classes];  // past hot_limit: the previous free, to tell ordered frees from scattered ones
   node* heads[classes];
   std::uint32_t counts[classes];
   run runs[classes];
@@ -61,6 +63,13 @@ struct frame_free_lists {
 
 // Trivially constructible, so access is a plain TLS load with no init guard.
 inline thread_local frame_free_lists frame_lists_tls{};
+
+inline void push_free(frame_free_lists& lists, std::size_t c, void* p) noexcept {
+  auto* n = static_cast<frame_free_lists::node*>(p);
+  n->next = lists.heads[c];
+  lists.heads[c] = n;
+  ++lists.counts[c];
+}
 
 // src/frame_allocator.cpp: the slab tier. frame_refill is called when the
 // class's list and run are both empty.
@@ -102,10 +111,17 @@ inline void frame_deallocate(void* p, std::size_t size) noexcept {
       return;
     }
     if (lists.counts[c] < frame_free_lists::hot_limit) [[likely]] {
-      auto* n = static_cast<frame_free_lists::node*>(p);
-      n->next = lists.heads[c];
-      lists.heads[c] = n;
-      ++lists.counts[c];
+      push_free(lists, c, p);
+      return;
+    }
+    // Past the limit, a frame freed next to the one freed before it (tasks
+    // finishing in the order they were made) still goes on the list, which
+    // stays in address order that way and is the cheapest way back; only
+    // scattered frees go to the slabs.
+    const std::uintptr_t step = reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(lists.last_freed[c]);
+    lists.last_freed[c] = p;
+    if (step + frame_free_lists::near < 2 * frame_free_lists::near) {
+      push_free(lists, c, p);
       return;
     }
     frame_release(p, c);
