@@ -124,7 +124,6 @@ void frame_release(void* p, std::size_t size_class) noexcept {
     auto* n = static_cast<frame_free_lists::node*>(p);
     n->next = lists.heads[size_class];
     lists.heads[size_class] = n;
-    ++lists.counts[size_class];
     return;
   }
   const std::uint64_t offset = static_cast<std::uint64_t>(static_cast<char*>(p) - reinterpret_cast<char*>(s)) - header_bytes;

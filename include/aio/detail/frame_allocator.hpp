@@ -4,23 +4,26 @@
 // handful of sizes, so memory is kept per thread and per size class (16-byte
 // steps) and handed out again without touching malloc. Two tiers:
 //
-// - A spare (the last frame freed) and a short LIFO list per class, the hot
-//   path: a frame freed and allocated again at once (awaiting a child
-//   coroutine in a loop) costs a load and a store each way.
-// - Behind it, 64 KiB slabs with a bitmap of free blocks, handed out lowest
-//   address first. Once the list holds `hot_limit` frames, frees go back to
-//   their slabs. Tasks finish in an order unrelated to where their frames lie
-//   (timers, locks), and a list refilled by a hundred thousand such frees would
-//   give the next hundred thousand frames in that scattered order: every
-//   access a cache and TLB miss, three times slower than walking memory in
-//   order (sleep_timers: 15 ms vs 5 ms to start 100,000 tasks). The slabs give
-//   them back in address order.
+// - A spare (the last frame freed) and a LIFO list per class, the hot path:
+//   a frame freed and allocated again at once (awaiting a child coroutine in
+//   a loop) costs a load and a store each way. A free goes on the list when
+//   it lies next to the previous free of its class (within `near` bytes): the
+//   same frame again, or tasks finishing in the order they were made. The
+//   list then stays in address order, however long it gets.
+// - Behind it, 64 KiB single-class slabs with a bitmap of free blocks, which
+//   take every other free and hand blocks out lowest address first. Tasks
+//   finish in an order unrelated to where their frames lie (timers, locks),
+//   and a list refilled by a hundred thousand such frees would give the next
+//   hundred thousand frames in that scattered order: every access a cache and
+//   TLB miss, three times slower than walking memory in order (sleep_timers:
+//   15 ms vs 5 ms to start 100,000 tasks). The slabs give them back in
+//   address order.
 //
 // Slabs also save malloc's per-block header (it matters for memory_tasks).
 // Memory is reused by the thread, never returned to the system (see
 // src/frame_allocator.cpp). A frame freed on another thread than the one
 // whose slab holds it goes onto the freeing thread's list, which is private
-// to that thread: the slab's bitmap is only ever touched by its owner.
+// to that thread: a slab's bitmap is only ever touched by its owner.
 // Under AddressSanitizer the pool is bypassed so that use-after-free of a
 // frame is still caught.
 #pragma once
@@ -45,7 +48,6 @@ namespace aio::detail {
 struct frame_free_lists {
   static constexpr std::size_t granularity = 16;
   static constexpr std::size_t classes = 64;  // frames up to 1 KiB are pooled
-  static constexpr std::uint32_t hot_limit = 64;
   static constexpr std::uintptr_t near = 1024;  // bytes from the previous free that count as "in order"
   struct node { node* next; };
   /// Free blocks taken from a slab, one bitmap word at a time: bit i set means
@@ -55,9 +57,8 @@ struct frame_free_lists {
     std::uint64_t bits;
   };
   void* spares[classes];  // the last frame freed: a child coroutine awaited in a loop reuses it
-  void* last_freed[classes];  // past hot_limit: the previous free, to tell ordered frees from scattered ones
+  void* last_freed[classes];  // the previous free, to tell ordered frees from scattered ones
   node* heads[classes];
-  std::uint32_t counts[classes];
   run runs[classes];
 };
 
@@ -68,7 +69,6 @@ inline void push_free(frame_free_lists& lists, std::size_t c, void* p) noexcept 
   auto* n = static_cast<frame_free_lists::node*>(p);
   n->next = lists.heads[c];
   lists.heads[c] = n;
-  ++lists.counts[c];
 }
 
 // src/frame_allocator.cpp: the slab tier. frame_refill is called when the
@@ -87,7 +87,6 @@ inline void* frame_allocate(std::size_t size) {
     }
     if (auto* n = lists.heads[c]) [[likely]] {
       lists.heads[c] = n->next;
-      --lists.counts[c];
       return n;
     }
     if (auto& r = lists.runs[c]; r.bits != 0) {
@@ -110,14 +109,10 @@ inline void frame_deallocate(void* p, std::size_t size) noexcept {
       lists.spares[c] = p;
       return;
     }
-    if (lists.counts[c] < frame_free_lists::hot_limit) [[likely]] {
-      push_free(lists, c, p);
-      return;
-    }
-    // Past the limit, a frame freed next to the one freed before it (tasks
-    // finishing in the order they were made) still goes on the list, which
-    // stays in address order that way and is the cheapest way back; only
-    // scattered frees go to the slabs.
+    // A frame freed next to the one freed before it (the same frame again, as
+    // when a child is awaited in a loop, or tasks finishing in the order they
+    // were made) goes on the list, which stays in address order that way and
+    // is the cheapest way back; scattered frees go to their slabs.
     const std::uintptr_t step = reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(lists.last_freed[c]);
     lists.last_freed[c] = p;
     if (step + frame_free_lists::near < 2 * frame_free_lists::near) {
