@@ -641,3 +641,51 @@ TEST_CASE("cancelling a finished task is a no-op returning false", "[future]") {
 TEST_CASE("future: a move-only value passes through once", "[future]") {
   CHECK(aio::test::run_test(move_only_futures()) == 42);
 }
+
+// --- the value's lifetime (held by status: no flag of its own) -------------------
+
+namespace {
+aio::task<aio::test::counted> make_counted(int v) { co_return aio::test::counted{v}; }
+aio::task<aio::test::counted> fail_counted() {
+  throw std::runtime_error("no value (expected by the test)");
+  co_return aio::test::counted{0};
+}
+aio::task<int> value_lifetimes() {
+  using aio::test::counted;
+  int checks_failed = 0;
+  {
+    aio::future<counted> plain;
+    plain.set_result(counted{7});
+    checks_failed += counted::alive != 1;  // only the stored value
+    const counted copy = co_await plain;
+    checks_failed += copy.value != 7 || counted::alive != 2;
+  }
+  checks_failed += counted::alive != 0;  // the stored value died with its future
+  {
+    aio::future<counted> task = aio::create_task(make_counted(3));
+    const counted got = co_await task;
+    checks_failed += got.value != 3 || counted::alive != 2;
+  }
+  checks_failed += counted::alive != 0;
+  {
+    aio::future<counted> failing = aio::create_task(fail_counted());
+    try {
+      (void)co_await failing;
+      ++checks_failed;
+    } catch (const std::runtime_error&) {
+    }
+    aio::future<counted> never_set;
+    aio::future<counted> cancelled;
+    cancelled.cancel();
+    checks_failed += counted::alive != 0;  // no value was ever made: nothing to destroy
+  }
+  checks_failed += counted::alive != 0;
+  co_return checks_failed;
+}
+}  // namespace
+
+TEST_CASE("future: a stored value is destroyed once, with its future, and only if one was stored", "[future]") {
+  aio::test::counted::reset();
+  CHECK(aio::test::run_test(value_lifetimes()) == 0);
+  CHECK(aio::test::counted::alive == 0);
+}

@@ -283,3 +283,23 @@ TEST_CASE("a task that swallows cancelled_error completes normally", "[tasks]") 
   aio::test::run_test(cancel_swallowed_main());
 }
 
+
+namespace {
+aio::task<void> sleep_an_hour() { co_await aio::sleep(std::chrono::hours(1)); }
+aio::task<void> cancelled_many_times_main() {
+  auto t = aio::create_task(sleep_an_hour());
+  co_await aio::yield();
+  for (int i = 0; i < 70'000; ++i) (void)t.cancel();
+  // cancelling() counts up to 65,535 and stays there rather than wrapping to
+  // a small number, which would tell a timeout or task group that the
+  // cancellation was its own.
+  CHECK(t.cancelling() == 65'535u);
+  CHECK(t.uncancel() == 65'534u);
+  const bool cancelled = co_await await_is_cancelled(t);
+  CHECK(cancelled);
+}
+}  // namespace
+
+TEST_CASE("cancelling(): 70,000 requests saturate the counter instead of wrapping", "[tasks]") {
+  aio::test::run_test(cancelled_many_times_main());
+}

@@ -11,7 +11,9 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace aio::detail {
@@ -138,9 +140,46 @@ class future_state_base : public pooled {
  private:
 };
 
+/// The value of a future of a non-reference T. No flag of its own: the
+/// future's status says whether it holds one (a std::optional's flag would
+/// take a task_state<long> from 112 to 128 bytes).
+template <class T>
+class status_value {
+ public:
+  status_value() noexcept {}  // NOLINT: the union member is constructed by emplace
+  ~status_value() {}
+  status_value(const status_value&) = delete;
+  status_value& operator=(const status_value&) = delete;
+
+  template <class... A>
+  void emplace(A&&... a) { std::construct_at(std::addressof(value_), std::forward<A>(a)...); }
+  void destroy() noexcept { std::destroy_at(std::addressof(value_)); }
+  T& get() noexcept { return value_; }
+  // An awaiter of a shared result gets a copy; a move-only result is handed
+  // over (it can be awaited once, like a task).
+  T take() {
+    if constexpr (std::is_copy_constructible_v<T>) return value_;
+    else return std::move(value_);
+  }
+
+ private:
+  union {
+    T value_;
+  };
+};
+
+template <class T>
+inline constexpr bool holds_by_status = !std::is_void_v<T> && !std::is_reference_v<T>;
+
 template <class T>
 class future_state : public future_state_base {
  public:
+  future_state() noexcept = default;
+  ~future_state() override {
+    if constexpr (holds_by_status<T>)
+      if (status_ == status::value) value_.destroy();
+  }
+
   template <class... A>
   void set_value(A&&... a) {
     ensure_pending("set_result");
@@ -158,7 +197,7 @@ class future_state : public future_state_base {
   }
 
  protected:
-  value_slot<T> value_;
+  std::conditional_t<holds_by_status<T>, status_value<T>, value_slot<T>> value_;
 };
 
 }  // namespace aio::detail

@@ -75,8 +75,13 @@ struct task_context : list_node {
   suspension* waiting_on = nullptr;
   std::coroutine_handle<> root;
   const task_context_kind* kind = nullptr;
-  std::uint32_t cancel_requests = 0;
+  /// asyncio's Task.cancelling(): saturates at 65,535 (16 bits, so that `id`
+  /// fits beside it and a task state stays in its 112-byte size class).
+  std::uint16_t cancel_requests = 0;
   bool must_cancel = false;
+  /// A task's number, for its default name "Task-<id>"; 0 for a gather child.
+  /// 32 bits: after 2^32 tasks the numbers start again.
+  std::uint32_t id = 0;
 
   /// The name for diagnostics.
   [[nodiscard]] std::string display_name() const { return kind->name(this); }
@@ -85,7 +90,7 @@ struct task_context : list_node {
 
   /// asyncio's Task.cancel() minus the done() check, which the owner makes.
   bool request_cancel() noexcept {
-    ++cancel_requests;
+    if (cancel_requests != UINT16_MAX) ++cancel_requests;
     if (waiting_on != nullptr) {
       suspension* s = waiting_on;
       if (s->ops->cancel(s)) return true;

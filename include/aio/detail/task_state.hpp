@@ -52,8 +52,8 @@ class task_state final : public future_state<T>, public task_context {
              source_site created_at) noexcept
       : extras_(name.empty() && !created_at.known()
                     ? nullptr
-                    : std::make_unique<task_extras>(task_extras{std::move(name), created_at})),
-        id_(id) {
+                    : std::make_unique<task_extras>(task_extras{std::move(name), created_at})) {
+    this->id = static_cast<std::uint32_t>(id);
     this->loop = &loop;
     this->root = h;
     this->kind = &kind_table;
@@ -80,7 +80,7 @@ class task_state final : public future_state<T>, public task_context {
   [[nodiscard]] std::string task_name() const override { return name(); }
   void set_task_name(std::string n) override { set_name(std::move(n)); }
   [[nodiscard]] std::string name() const {
-    return extras_ && !extras_->name.empty() ? extras_->name : "Task-" + std::to_string(id_);
+    return extras_ && !extras_->name.empty() ? extras_->name : "Task-" + std::to_string(this->id);
   }
   void set_name(std::string n) {
     if (!extras_) extras_ = std::make_unique<task_extras>();
@@ -120,7 +120,6 @@ class task_state final : public future_state<T>, public task_context {
     source_site created_at;
   };
   std::unique_ptr<task_extras> extras_;
-  std::uint64_t id_;
 };
 
 }  // namespace aio::detail
