@@ -271,8 +271,8 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
   // Due timers join the ready queue (in deadline order, FIFO on ties), a
   // batch at a time: popping touches only the heap, so the nodes (in their
   // sleeping frames, long out of the caches) are all fetched at once before
-  // any is read, and then the task contexts the sleeps' wake-ups write. Expiring only schedules (or cancels, which only schedules),
-  // so nothing can run between a pop and its expire.
+  // any is read, and then the task contexts the sleeps' wake-ups write.
+  // Expiring only schedules, so nothing can run between a pop and its expire.
   if (!timers_.empty()) {
     const std::int64_t now = now_ns();
     while (!timers_.empty() && timers_.top_deadline() <= now) {

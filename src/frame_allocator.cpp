@@ -21,8 +21,7 @@ constexpr std::size_t bitmap_words = slab_bytes / frame_free_lists::granularity 
 struct slab {
   const void* owner;  // the owning thread's slab_state: only it touches free_bits
   slab* next_partial;
-  std::uint32_t block_bytes;
-  std::uint32_t reciprocal;  // ceil(2^32 / block_bytes): offset -> index without a division
+  std::uint32_t reciprocal;  // ceil(2^32 / block size): offset -> index without a division
   std::uint32_t free_count;
   std::uint32_t hint;  // no free block in a bitmap word below this one
   bool listed;         // the class's current slab, or on its partial stack
@@ -69,9 +68,8 @@ slab* new_slab(std::size_t size_class) {
   state.reserved_left -= slab_bytes;
   const auto block = static_cast<std::uint32_t>(size_class * frame_free_lists::granularity);
   const std::size_t capacity = (slab_bytes - header_bytes) / block;
-  s->owner = &slabs_tls;
+  s->owner = &state;
   s->next_partial = nullptr;
-  s->block_bytes = block;
   s->reciprocal = static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + block - 1) / block);
   s->free_count = static_cast<std::uint32_t>(capacity);
   s->hint = 0;
@@ -94,10 +92,11 @@ void* take_lowest_run(slab* s, std::size_t size_class) noexcept {
   s->free_bits[w] = 0;
   s->hint = w;
   s->free_count -= static_cast<std::uint32_t>(__builtin_popcountll(bits));
+  const std::size_t block = size_class * frame_free_lists::granularity;
   auto& r = frame_lists_tls.runs[size_class];
-  r.base = reinterpret_cast<char*>(s) + header_bytes + std::size_t{w} * 64 * s->block_bytes;
+  r.base = reinterpret_cast<char*>(s) + header_bytes + std::size_t{w} * 64 * block;
   r.bits = bits & (bits - 1);
-  return r.base + std::size_t(__builtin_ctzll(bits)) * s->block_bytes;
+  return r.base + std::size_t(__builtin_ctzll(bits)) * block;
 }
 
 }  // namespace
@@ -119,14 +118,11 @@ void frame_release(void* p, std::size_t size_class) noexcept {
   auto& state = slabs_tls;
   auto* s = reinterpret_cast<slab*>(reinterpret_cast<std::uintptr_t>(p) & ~(std::uintptr_t{slab_bytes} - 1));
   if (s->owner != &state) {
-    // Another thread's slab: keep the block on our own list instead.
-    auto& lists = frame_lists_tls;
-    auto* n = static_cast<frame_free_lists::node*>(p);
-    n->next = lists.heads[size_class];
-    lists.heads[size_class] = n;
+    push_free(frame_lists_tls, size_class, p);  // another thread's slab: our own list instead
     return;
   }
-  const std::uint64_t offset = static_cast<std::uint64_t>(static_cast<char*>(p) - reinterpret_cast<char*>(s)) - header_bytes;
+  const auto offset =
+      static_cast<std::uint64_t>(static_cast<char*>(p) - reinterpret_cast<char*>(s)) - header_bytes;
   const auto index = static_cast<std::uint32_t>((offset * s->reciprocal) >> 32);
   const std::uint32_t w = index / 64;
   s->free_bits[w] |= std::uint64_t{1} << (index % 64);
