@@ -421,11 +421,27 @@ struct pool_block {
   std::uint8_t mark;
 };
 
-void fill(const pool_block& b) { std::memset(b.at, b.mark, b.size); }
+/// Allocates a block and fills it with `mark`.
+pool_block allocate_marked(std::size_t size, std::uint8_t mark) {
+  pool_block b{static_cast<std::byte*>(aio::detail::frame_allocate(size)), size, mark};
+  std::memset(b.at, b.mark, b.size);
+  return b;
+}
 bool intact(const pool_block& b) {
   for (std::size_t i = 0; i < b.size; ++i)
     if (b.at[i] != std::byte{b.mark}) return false;
   return true;
+}
+/// Frees the last `count` blocks of `blocks` (and drops them from it),
+/// returning how many had lost their mark: another block overlapped them.
+std::size_t free_checked(std::vector<pool_block>& blocks, std::size_t count) {
+  std::size_t broken = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    broken += !intact(blocks.back());
+    aio::detail::frame_deallocate(blocks.back().at, blocks.back().size);
+    blocks.pop_back();
+  }
+  return broken;
 }
 
 }  // namespace
@@ -434,31 +450,32 @@ TEST_CASE("frame pool: blocks of every pooled size never overlap, whatever the o
   std::mt19937 random{12345};
   std::vector<pool_block> live;
   for (int round = 0; round < 4; ++round) {
-    for (int i = 0; i < 5000; ++i) {
-      const std::size_t size = 16 + random() % 1000;
-      pool_block b{static_cast<std::byte*>(aio::detail::frame_allocate(size)), size,
-                   static_cast<std::uint8_t>(random())};
-      fill(b);
-      live.push_back(b);
-    }
+    for (int i = 0; i < 5000; ++i)
+      live.push_back(allocate_marked(16 + random() % 1000, static_cast<std::uint8_t>(random())));
     std::shuffle(live.begin(), live.end(), random);
-    std::size_t broken = 0;
-    for (std::size_t i = 0; i < live.size() / 2; ++i) {
-      broken += !intact(live.back());
-      aio::detail::frame_deallocate(live.back().at, live.back().size);
-      live.pop_back();
-    }
-    CHECK(broken == 0);
+    CHECK(free_checked(live, live.size() / 2) == 0);
   }
-  std::size_t broken = 0;
-  for (const pool_block& b : live) {
-    broken += !intact(b);
-    aio::detail::frame_deallocate(b.at, b.size);
-  }
-  CHECK(broken == 0);
+  CHECK(free_checked(live, live.size()) == 0);
 }
 
 #if AIO_FRAME_POOL
+namespace {
+std::vector<void*> allocate_all(std::size_t n, std::size_t size) {
+  std::vector<void*> blocks(n);
+  for (auto& b : blocks) b = aio::detail::frame_allocate(size);
+  return blocks;
+}
+void free_all(const std::vector<void*>& blocks, std::size_t size) {
+  for (void* b : blocks) aio::detail::frame_deallocate(b, size);
+}
+/// Frees `blocks` (of `size` bytes) in the order given, then allocates as many
+/// again and returns them in allocation order.
+std::vector<void*> freed_and_reallocated(const std::vector<void*>& blocks, std::size_t size) {
+  free_all(blocks, size);
+  return allocate_all(blocks.size(), size);
+}
+}  // namespace
+
 TEST_CASE("frame pool: after a burst of frees in random order, frames come back in address order",
           "[task][frame_pool]") {
   // What sleep_timers does: 100,000 tasks finish in deadline order, unrelated
@@ -466,23 +483,19 @@ TEST_CASE("frame pool: after a burst of frees in random order, frames come back 
   // in that scattered order.
   constexpr std::size_t n = 20'000;
   constexpr std::size_t size = 200;
-  std::vector<void*> blocks(n);
-  for (auto& b : blocks) b = aio::detail::frame_allocate(size);
+  std::vector<void*> blocks = allocate_all(n, size);
   std::shuffle(blocks.begin(), blocks.end(), std::mt19937{7});
-  for (void* b : blocks) aio::detail::frame_deallocate(b, size);
-  for (auto& b : blocks) b = aio::detail::frame_allocate(size);
+  const std::vector<void*> again = freed_and_reallocated(blocks, size);
   std::size_t ascending = 0;
   for (std::size_t i = 1; i < n; ++i) {
-    const auto step = reinterpret_cast<std::uintptr_t>(blocks[i]) - reinterpret_cast<std::uintptr_t>(blocks[i - 1]);
+    const auto step = reinterpret_cast<std::uintptr_t>(again[i]) - reinterpret_cast<std::uintptr_t>(again[i - 1]);
     ascending += step == 208;  // the next block: 200 bytes round up to a 208-byte class
   }
   // Only the few frames kept for reuse at once, and slab boundaries, break the order.
   CHECK(ascending > n * 95 / 100);
-  for (void* b : blocks) aio::detail::frame_deallocate(b, size);
+  free_all(again, size);
 }
-#endif
 
-#if AIO_FRAME_POOL
 TEST_CASE("frame pool: frames freed in the order they were made come back most recent first",
           "[task][frame_pool]") {
   // What spawn_gather does: tasks finish in creation order. Such frees stay on
@@ -490,48 +503,32 @@ TEST_CASE("frame pool: frames freed in the order they were made come back most r
   // hands them out again in (descending) address order.
   constexpr std::size_t n = 5'000;
   constexpr std::size_t size = 96;
-  std::vector<void*> blocks(n);
-  for (auto& b : blocks) b = aio::detail::frame_allocate(size);
+  std::vector<void*> blocks = allocate_all(n, size);
   std::sort(blocks.begin(), blocks.end());
-  for (void* b : blocks) aio::detail::frame_deallocate(b, size);
-  std::vector<void*> again(n);
-  for (auto& b : again) b = aio::detail::frame_allocate(size);
+  const std::vector<void*> again = freed_and_reallocated(blocks, size);
   std::size_t descending = 0;
   for (std::size_t i = 1; i < n; ++i) descending += again[i] < again[i - 1];
   CHECK(descending > n * 95 / 100);
-  for (void* b : again) aio::detail::frame_deallocate(b, size);
+  free_all(again, size);
 }
 #endif
 
 TEST_CASE("frame pool: frames freed on another thread are reused safely by both", "[task][frame_pool]") {
   constexpr std::size_t n = 3000;
-  std::vector<void*> made_here(n);
-  for (auto& b : made_here) {
-    b = aio::detail::frame_allocate(96);
-    std::memset(b, 0x5a, 96);
-  }
+  std::vector<pool_block> made_here;
+  for (std::size_t i = 0; i < n; ++i) made_here.push_back(allocate_marked(96, 0x5a));
+  std::size_t broken_there = 0;  // Catch2 assertions belong on the test's thread
   std::thread other([&] {
-    std::vector<void*> mine;
-    for (void* b : made_here) aio::detail::frame_deallocate(b, 96);  // frees of this thread's frames
-    for (std::size_t i = 0; i < 2 * n; ++i) {
-      mine.push_back(aio::detail::frame_allocate(96));
-      std::memset(mine.back(), 0xa5, 96);
-    }
-    for (void* b : mine) aio::detail::frame_deallocate(b, 96);
+    std::vector<pool_block> mine;
+    for (const pool_block& b : made_here) aio::detail::frame_deallocate(b.at, b.size);  // this thread's frames
+    for (std::size_t i = 0; i < 2 * n; ++i) mine.push_back(allocate_marked(96, 0xa5));
+    broken_there = free_checked(mine, mine.size());
   });
   other.join();
+  CHECK(broken_there == 0);
   // This thread goes on with its own pool; the frames the other thread kept
   // stay on its lists.
   std::vector<pool_block> again;
-  for (std::size_t i = 0; i < n; ++i) {
-    pool_block b{static_cast<std::byte*>(aio::detail::frame_allocate(96)), 96, static_cast<std::uint8_t>(i)};
-    fill(b);
-    again.push_back(b);
-  }
-  std::size_t broken = 0;
-  for (const pool_block& b : again) {
-    broken += !intact(b);
-    aio::detail::frame_deallocate(b.at, b.size);
-  }
-  CHECK(broken == 0);
+  for (std::size_t i = 0; i < n; ++i) again.push_back(allocate_marked(96, static_cast<std::uint8_t>(i)));
+  CHECK(free_checked(again, again.size()) == 0);
 }

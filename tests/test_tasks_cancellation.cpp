@@ -34,6 +34,7 @@ static_assert(noexcept(std::declval<aio::future<int>&>().cancel()));
 namespace {
 
 using log_t = std::vector<std::string>;
+using aio::test::await_is_cancelled;
 using aio::test::now_seconds;
 
 using aio::test::now_ms;
@@ -131,16 +132,6 @@ TEST_CASE("shield: cancelling the awaiter throws at once, the shielded task runs
 // --- cancelling a task ------------------------------------------------------------
 
 namespace {
-/// Awaits `t` and reports whether it threw cancelled_error.
-template <class T>
-aio::task<bool> await_is_cancelled(aio::future<T> t) {
-  try {
-    (void)co_await t;
-  } catch (const aio::cancelled_error&) {
-    co_return true;
-  }
-  co_return false;
-}
 aio::task<void> cancel_in_sleep_main() {
   log_t log;
   auto t = aio::create_task(logs_cancel(log, "sleeper", 5s, 1));

@@ -1,8 +1,10 @@
 // Test helpers: run a coroutine on a fresh virtual-time loop, read the loop's
-// clock in seconds, count object lifetimes.
+// clock in seconds, await a future expecting a cancel, count object lifetimes.
 #pragma once
 
 #include <aio/event_loop.hpp>
+#include <aio/exceptions.hpp>
+#include <aio/future.hpp>
 #include <aio/task.hpp>
 
 #include <chrono>
@@ -30,6 +32,18 @@ inline long long now_ms() {
 
 /// "what@<loop time in ms>": test logs record when, not just what.
 inline std::string stamp(const std::string& what) { return what + "@" + std::to_string(now_ms()); }
+
+/// Awaits `f` and says whether it threw cancelled_error (any other exception
+/// propagates). A co_await cannot sit inside CHECK, so tests await this first.
+template <class T>
+task<bool> await_is_cancelled(future<T> f) {
+  try {
+    (void)co_await f;
+  } catch (const cancelled_error&) {
+    co_return true;
+  }
+  co_return false;
+}
 
 /// Counts live instances, for lifetime and leak checks (cppcoro's counted).
 struct counted {
