@@ -111,6 +111,17 @@ def expect_fail(name, sandbox, fragment, count=1, **kw):
         passes += 1
 
 
+def expect_run(name, sandbox, accept, expected, status=1, **kw):
+    """The checker must exit with `status` and print what `accept(out)` accepts;
+    `expected` says what that is, for the report."""
+    global passes
+    rc, out = sandbox.run(**kw)
+    if rc != status or not accept(out):
+        failures.append(f"{name}: expected {expected}:\n{out}")
+    else:
+        passes += 1
+
+
 def unit_tests():
     """The comparison rules of output blocks, directly."""
     global passes
@@ -217,35 +228,24 @@ def main():
         expect_fail("region never closed", s, "good.md:5: `examples/01_demo.cpp` has malformed region markers", count=2)
         s = sandbox()
         edit(os.path.join(s.bin, "examples/01_demo"), 'echo "done"', 'echo "finished"')
-        rc, out = s.run()
-        if rc != 1 or out.count("output of `01_demo") != 2:
-            failures.append(f"program output drifts: expected both 01_demo blocks to fail:\n{out}")
-        else:
-            passes += 1
+        expect_run("program output drifts", s, lambda out: out.count("output of `01_demo") == 2,
+                   "both 01_demo blocks to fail")
         s = sandbox()
         edit(os.path.join(s.bin, "examples/01_demo"), '"took 1.01 s"', '"took 1.40 s"')
-        rc, out = s.run()
-        if rc != 1 or out.count("FAILED ") != 2:
-            failures.append(f"program slows down: expected both 01_demo blocks to fail:\n{out}")
-        else:
-            passes += 1
+        expect_run("program slows down", s, lambda out: out.count("FAILED ") == 2, "both 01_demo blocks to fail")
         s = sandbox()
         os.remove(os.path.join(s.bin, "docs/snippets/docs_snippet_demo"))
         expect_fail("snippet program not built", s, "good.md:50: program `docs_snippet_demo` is not built")
         s = sandbox()
         os.remove(os.path.join(s.root, "docs/snippets/demo.cpp"))
-        rc, out = s.run()
-        if rc != 1 or "unknown program `docs_snippet_demo`" not in out or "snippet source `docs/snippets/demo.cpp` does not exist" not in out:
-            failures.append(f"snippet source deleted: expected its snippet and output blocks to fail:\n{out}")
-        else:
-            passes += 1
+        expect_run("snippet source deleted", s,
+                   lambda out: "unknown program `docs_snippet_demo`" in out
+                   and "snippet source `docs/snippets/demo.cpp` does not exist" in out,
+                   "its snippet and output blocks to fail")
         s = sandbox()
         edit(os.path.join(s.bin, "examples/01_demo"), "#!/bin/sh\n", "#!/bin/sh\nsleep 10\n")
-        rc, out = s.run(extra_args=["--timeout", "1"])
-        if rc != 1 or "did not finish within 1.0 s" not in out:
-            failures.append(f"program hangs: expected a timeout failure:\n{out}")
-        else:
-            passes += 1
+        expect_run("program hangs", s, lambda out: "did not finish within 1.0 s" in out, "a timeout failure",
+                   extra_args=["--timeout", "1"])
         s = sandbox()
         edit(os.path.join(s.root, "README.md"), "cmake --build build -j2", "cmake --build build")
         expect_fail("README command changes", s, "good.md:65: command `cmake --build build -j2` appears in none")
@@ -254,19 +254,14 @@ def main():
         expect_fail("heading renamed", s, "good.md:70: broken link `other.md#where-taskt-lives`")
         s = sandbox()
         os.remove(os.path.join(s.root, "examples/01_demo.cpp"))
-        rc, out = s.run()
-        if rc != 1 or "broken link `../examples/01_demo.cpp`" not in out or "unknown program `01_demo`" not in out:
-            failures.append(f"example deleted: expected its link, snippets and outputs to fail:\n{out}")
-        else:
-            passes += 1
+        expect_run("example deleted", s,
+                   lambda out: "broken link `../examples/01_demo.cpp`" in out and "unknown program `01_demo`" in out,
+                   "its link, snippets and outputs to fail")
         # Checking one page only.
         s = sandbox()
         write(os.path.join(s.root, "docs", "drift.md"), "```cpp\nx\n```\n")
-        rc, out = s.run(extra_args=[os.path.join(s.root, "docs", "good.md")])
-        if rc != 0:
-            failures.append(f"checking one page: the other page's drift must not count:\n{out}")
-        else:
-            passes += 1
+        expect_run("checking one page", s, lambda out: True, "the other page's drift not to count", status=0,
+                   extra_args=[os.path.join(s.root, "docs", "good.md")])
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
