@@ -5,16 +5,13 @@
 #include <aio/future.hpp>
 #include <aio/tasks.hpp>
 
+#include "loop_clock.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <string>
 
 using namespace std::chrono_literals;
-
-long long ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(aio::get_running_loop().time().time_since_epoch())
-      .count();
-}
 
 // [task_cancel]
 aio::task<void> worker() {

@@ -4,15 +4,12 @@
 #include <aio/future.hpp>
 #include <aio/tasks.hpp>
 
+#include "loop_clock.hpp"
+
 #include <chrono>
 #include <cstdio>
 
 using namespace std::chrono_literals;
-
-long long ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(aio::get_running_loop().time().time_since_epoch())
-      .count();
-}
 
 // [callbacks]
 aio::task<void> callbacks() {

@@ -4,17 +4,14 @@
 #include <aio/future.hpp>
 #include <aio/tasks.hpp>
 
+#include "loop_clock.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 
 using namespace std::chrono_literals;
-
-long long ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(aio::get_running_loop().time().time_since_epoch())
-      .count();
-}
 
 // [basics]
 aio::task<void> waiter(std::string name, aio::future<int> f) {

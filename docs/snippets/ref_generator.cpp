@@ -4,16 +4,13 @@
 #include <aio/generator.hpp>
 #include <aio/tasks.hpp>
 
+#include "loop_clock.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
 
 using namespace std::chrono_literals;
-
-long long ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(aio::get_running_loop().time().time_since_epoch())
-      .count();
-}
 
 // [define]
 aio::async_generator<int> ticks(int n) {  // `async def ticks(n): ... yield i`

@@ -4,17 +4,14 @@
 #include <aio/queues.hpp>
 #include <aio/tasks.hpp>
 
+#include "loop_clock.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <utility>
 
 using namespace std::chrono_literals;
-
-long long ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(aio::get_running_loop().time().time_since_epoch())
-      .count();
-}
 
 // [producer_consumer]
 aio::task<void> producer(aio::queue<int>& q) {

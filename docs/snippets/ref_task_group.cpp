@@ -5,6 +5,8 @@
 #include <aio/task_group.hpp>
 #include <aio/tasks.hpp>
 
+#include "loop_clock.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -14,11 +16,6 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-
-long long ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(aio::get_running_loop().time().time_since_epoch())
-      .count();
-}
 
 aio::task<int> after(aio::duration d, int v) {
   co_await aio::sleep(d);

@@ -6,6 +6,8 @@
 #include <aio/generator.hpp>
 #include <aio/tasks.hpp>
 
+#include "loop_clock.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -13,11 +15,6 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-
-long long ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(aio::get_running_loop().time().time_since_epoch())
-      .count();
-}
 
 aio::task<int> after(aio::duration d, int v) {
   co_await aio::sleep(d);

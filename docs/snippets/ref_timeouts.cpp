@@ -5,17 +5,14 @@
 #include <aio/tasks.hpp>
 #include <aio/timeouts.hpp>
 
+#include "loop_clock.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
 
 using namespace std::chrono_literals;
-
-long long ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(aio::get_running_loop().time().time_since_epoch())
-      .count();
-}
 
 // [wait_for]
 aio::task<std::string> fetch(aio::duration d) {
