@@ -207,11 +207,6 @@ class event_loop {
                         detail::source_site created_at = detail::source_site::here()) {
     return start_task(std::move(t), name, created_at);
   }
-  /// create_task's body, shared by aio::create_task and task_group: `name` is
-  /// taken only when not empty (moving an empty string still costs a copy of
-  /// its inline buffer, which showed in spawn_gather).
-  template <class T>
-  future<T> start_task(task<T>&& t, std::string& name, detail::source_site created_at);
   /// loop.create_future(): a pending future.
   template <class T = void> future<T> create_future();
 
@@ -225,6 +220,12 @@ class event_loop {
   [[nodiscard]] std::vector<std::string> pending_task_names() const;
 
   // --- Machinery for awaitables (not needed by applications) --------------
+
+  /// create_task's body, shared by aio::create_task and task_group: `name` is
+  /// taken only when not empty (moving an empty string still costs a copy of
+  /// its inline buffer, which showed in spawn_gather).
+  template <class T>
+  future<T> start_task(task<T>&& t, std::string& name, detail::source_site created_at);
 
   /// Puts a coroutine on the ready queue: every wake-up goes through here.
   void schedule(std::coroutine_handle<> h) { ready_.push({&detail::resume_coroutine, h.address()}); }
