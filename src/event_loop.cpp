@@ -21,6 +21,7 @@ namespace detail {
 struct callback_node : timer_node {
   callback fn;
   event_loop* loop = nullptr;
+  std::int64_t deadline = 0;  // call_later / call_at: for callback_handle::when()
   std::uint32_t refs = 1;
   bool cancelled = false;
 
@@ -201,7 +202,7 @@ callback_handle event_loop::call_at(time_point when, detail::callback f) {
   node->deadline = when.time_since_epoch().count();
   node->expire = &detail::callback_node::on_expire;
   callback_handle h{node};  // the initial reference is the heap's, then the queue's
-  add_timer(*node);
+  add_timer(*node, node->deadline);
   return h;
 }
 
@@ -279,10 +280,14 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
       detail::timer_node* due[16];
       std::size_t count = 0;
       do {
-        due[count] = timers_.pop();
-        __builtin_prefetch(due[count]);
+        due[count] = timers_.pop_unmarked();
+        __builtin_prefetch(due[count], 1);
         ++count;
       } while (count < std::size(due) && !timers_.empty() && timers_.top_deadline() <= now);
+      for (std::size_t i = 0; i < count; ++i) {
+        detail::timer_heap::mark_popped(due[i]);
+        detail::sleep_operation::prefetch_frame(due[i]);
+      }
       for (std::size_t i = 0; i < count; ++i) detail::sleep_operation::prefetch_context(due[i]);
       for (std::size_t i = 0; i < count; ++i) due[i]->expire(due[i]);
     }

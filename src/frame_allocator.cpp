@@ -14,7 +14,7 @@ constexpr std::size_t slab_bytes = 64 * 1024;
 // slabs of a thread lie side by side, and there is no malloc header or
 // alignment slack per slab.
 constexpr std::size_t reservation_bytes = 4 * 1024 * 1024;
-constexpr std::size_t bitmap_words = slab_bytes / frame_free_lists::granularity / 64;
+constexpr std::size_t bitmap_words = slab_bytes / frame_free_lists::smallest_block / 64;
 
 // One size class per slab. The header sits at the start of the slab, which is
 // aligned to its size, so a block finds its slab by masking its address.

@@ -68,10 +68,10 @@ namespace {
 
 /// The coroutine a context is suspended in, or null while it runs or is ready.
 std::coroutine_handle<> innermost(const task_context& t) noexcept {
-  if (t.waiting_on == nullptr) return {};
-  // Every suspension is a waiting_task: suspension only exists to keep the
-  // cancel path free of the handle it does not need.
-  return static_cast<const waiting_task*>(t.waiting_on)->handle;
+  const suspension* s = t.waiting_on;
+  if (s == nullptr) return {};
+  if (s->ops->suspended != nullptr) return s->ops->suspended(s);
+  return static_cast<const waiting_task*>(s)->handle;
 }
 
 std::vector<stack_frame> stack_of(const task_context& t) {

@@ -16,8 +16,7 @@ void timeout_scope::enter(detail::task_context* ctx) {
 
 void timeout_scope::arm() {
   if (when_) {
-    timer_.deadline = when_->time_since_epoch().count();
-    ctx_->loop->add_timer(timer_);
+    ctx_->loop->add_timer(timer_, when_->time_since_epoch().count());
   }
 }
 
@@ -53,8 +52,7 @@ void timeout_scope::expire() noexcept {
   // that arrives together with the deadline is returned, never dropped.
   if (ctx_->waiting_on == nullptr && !deferred_) {
     deferred_ = true;
-    timer_.deadline = ctx_->loop->now_ns() + 1;
-    ctx_->loop->add_timer(timer_);
+    ctx_->loop->add_timer(timer_, ctx_->loop->now_ns() + 1);
     return;
   }
   state_ = state::expiring;

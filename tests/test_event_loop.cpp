@@ -13,6 +13,7 @@
 #include <aio/task.hpp>
 #include <aio/tasks.hpp>
 
+#include <aio/detail/ready_queue.hpp>
 #include <aio/detail/timer_heap.hpp>
 
 #include <chrono>
@@ -612,10 +613,10 @@ TEST_CASE("timer heap: pops in deadline order, FIFO on ties, with removals anywh
   auto arm = [&](std::size_t i) {
     auto& n = nodes[i];
     if (!n) n = std::make_unique<aio::detail::timer_node>();
-    n->deadline = static_cast<std::int64_t>(random() % 500);  // many ties
-    heap.push(n.get());
-    reference[{n->deadline, armed}] = n.get();
-    key_of[n.get()] = {n->deadline, armed};
+    const auto deadline = static_cast<std::int64_t>(random() % 500);  // many ties
+    heap.push(n.get(), deadline);
+    reference[{deadline, armed}] = n.get();
+    key_of[n.get()] = {deadline, armed};
     ++armed;
   };
   std::size_t mismatches = 0;
@@ -639,4 +640,27 @@ TEST_CASE("timer heap: pops in deadline order, FIFO on ties, with removals anywh
   }
   CHECK(mismatches == 0);
   CHECK(armed > 20'000);
+}
+
+// --- the ready queue (detail/ready_queue.hpp) -------------------------------
+
+TEST_CASE("ready queue: FIFO across growth, also when full while wrapped around", "[event_loop]") {
+  // The ring doubles in place (realloc) and moves the part that had wrapped to
+  // its start behind the end: every front position must survive that.
+  for (const std::size_t offset : {0, 1, 511, 1023}) {
+    aio::detail::ready_queue q;
+    auto entry = [](std::uintptr_t i) { return aio::detail::ready_entry{nullptr, reinterpret_cast<void*>(i)}; };
+    for (std::size_t i = 0; i < offset; ++i) q.push(entry(0));
+    for (std::size_t i = 0; i < offset; ++i) (void)q.pop();  // the front is now at `offset`
+    std::uintptr_t pushed = 0, popped = 0;
+    std::size_t out_of_order = 0;
+    for (int round = 0; round < 6; ++round) {
+      for (int i = 0; i < 3000; ++i) q.push(entry(++pushed));
+      for (int i = 0; i < 1000; ++i) out_of_order += reinterpret_cast<std::uintptr_t>(q.pop().arg) != ++popped;
+    }
+    CHECK(q.size() == pushed - popped);
+    while (!q.empty()) out_of_order += reinterpret_cast<std::uintptr_t>(q.pop().arg) != ++popped;
+    CHECK(out_of_order == 0);
+    CHECK(popped == 18'000);
+  }
 }

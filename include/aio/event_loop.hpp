@@ -230,7 +230,8 @@ class event_loop {
   /// Puts a coroutine on the ready queue: every wake-up goes through here.
   void schedule(std::coroutine_handle<> h) { ready_.push({&detail::resume_coroutine, h.address()}); }
   void schedule(detail::ready_entry e) { ready_.push(e); }
-  void add_timer(detail::timer_node& n) { timers_.push(&n); }
+  /// Arms `n` to expire at `deadline_ns` on the loop's clock (now_ns()).
+  void add_timer(detail::timer_node& n, std::int64_t deadline_ns) { timers_.push(&n, deadline_ns); }
   void remove_timer(detail::timer_node& n) noexcept {
     if (n.armed()) timers_.remove(&n);
   }

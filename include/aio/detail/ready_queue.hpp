@@ -3,10 +3,11 @@
 // reached the program's high-water mark.
 #pragma once
 
+#include <aio/detail/trivial_array.hpp>
+
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
 namespace aio::detail {
 
@@ -21,7 +22,10 @@ inline void resume_coroutine(void* address) noexcept {
 
 class ready_queue {
  public:
-  ready_queue() : ring_(std::make_unique<ready_entry[]>(initial_capacity)), mask_(initial_capacity - 1) {}
+  ready_queue() {
+    ring_.grow_to(initial_capacity);
+    mask_ = initial_capacity - 1;
+  }
 
   [[nodiscard]] bool empty() const noexcept { return head_ == tail_; }
   [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(tail_ - head_); }
@@ -36,19 +40,22 @@ class ready_queue {
 
  private:
   static constexpr std::size_t initial_capacity = 1024;
+  // Full: the entries run from the front's index to the end of the block, then
+  // from its start. Doubling the block in place (trivial_array: realloc, so a
+  // big ring is not copied) and moving that start part behind the end makes
+  // them contiguous again.
   void grow() {
-    const std::size_t cap = (mask_ + 1) * 2;
-    auto bigger = std::make_unique<ready_entry[]>(cap);
-    std::size_t i = 0;
-    for (std::uint64_t p = head_; p != tail_; ++p) bigger[i++] = ring_[p & mask_];
-    ring_ = std::move(bigger);
-    mask_ = cap - 1;
-    head_ = 0;
-    tail_ = i;
+    const std::size_t cap = mask_ + 1;
+    const std::size_t front = head_ & mask_;
+    ring_.grow_to(2 * cap);
+    for (std::size_t i = 0; i < front; ++i) ring_[cap + i] = ring_[i];
+    mask_ = 2 * cap - 1;
+    head_ = front;
+    tail_ = front + cap;
   }
 
-  std::unique_ptr<ready_entry[]> ring_;
-  std::size_t mask_;
+  trivial_array<ready_entry> ring_;
+  std::size_t mask_ = 0;
   std::uint64_t head_ = 0;
   std::uint64_t tail_ = 0;
 };

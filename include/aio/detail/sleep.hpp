@@ -1,8 +1,9 @@
 // The awaiters of sleep, sleep_until and yield.
 #pragma once
 
+#include <aio/detail/promise.hpp>
+#include <aio/detail/task_context.hpp>
 #include <aio/detail/timer_heap.hpp>
-#include <aio/detail/waiting_task.hpp>
 #include <aio/event_loop.hpp>
 
 #include <coroutine>
@@ -11,64 +12,86 @@
 namespace aio::detail {
 
 /// Suspends until a deadline. The timer node lives in the awaiting frame: a
-/// sleep allocates nothing.
-class sleep_operation : waiting_task, timer_node {
+/// sleep allocates nothing. With a million sleeping tasks every byte here is a
+/// megabyte, so it keeps 32 (a sleeping frame then fits 128, not 144): no
+/// task context pointer (the frame's promise has it; see context()), no
+/// deadline (the heap keeps it), and the amount shares its room with the handle.
+class sleep_operation : suspension, timer_node {
  public:
   /// `relative`: the deadline is `ns` after the loop's time when the await starts.
-  /// Until the await starts, `deadline` holds the amount as given (relative or
-  /// absolute): a sleeping frame is smaller without a field for each.
-  sleep_operation(std::int64_t ns, bool relative) noexcept : relative_(relative) { deadline = ns; }
+  sleep_operation(std::int64_t ns, bool relative) noexcept : relative_(relative), amount_(ns) {}
   // Moved only before the await starts (promise_base::await_transform moves a
   // temporary awaitable into the await), when it holds nothing but its amount.
-  sleep_operation(sleep_operation&& o) noexcept : sleep_operation(o.deadline, o.relative_) {}
+  sleep_operation(sleep_operation&& o) noexcept : sleep_operation(o.amount_, o.relative_) {}
   ~sleep_operation() {
-    if (armed()) context->loop->remove_timer(*this);  // the frame died while sleeping (loop closing)
+    if (armed()) context()->loop->remove_timer(*this);  // the frame died while sleeping (loop closing)
   }
 
   // Even sleep(0) yields to the loop once, as asyncio.sleep(0) does.
   bool await_ready() const noexcept { return false; }
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) {
-    event_loop& loop = *context_of(h)->loop;
-    if (relative_ && deadline <= 0) {
+    task_context* ctx = context_of(h);
+    event_loop& loop = *ctx->loop;
+    const std::int64_t amount = amount_;
+    handle_ = h;  // from here on the amount's room holds the handle
+    if (relative_ && amount <= 0) {
       // sleep(0) is asyncio's bare yield: no timer, just the back of the queue.
       // Not waiting on anything, so a cancel meanwhile is delivered on resume.
-      context = context_of(h);
       loop.schedule(h);
       return;
     }
-    if (relative_) deadline += loop.now_ns();
     expire = &on_expire;
-    loop.add_timer(*this);
-    suspend(h, detail::suspension_ops_for<&on_cancel, "aio::sleep">);
+    loop.add_timer(*this, relative_ ? amount + loop.now_ns() : amount);
+    ops = &detail::suspension_ops_for<&on_cancel, "aio::sleep", &suspended>;
+    ctx->suspend_on(this);
   }
   void await_resume() {
     if (cancelled_) task_context::throw_cancelled();
-    context->throw_if_cancel_pending();
+    context()->throw_if_cancel_pending();
   }
 
-  /// If `t` is a sleep's timer, starts fetching the task context that expiring
-  /// it will write: the loop calls this for a batch of due timers before
-  /// expiring any, so that those misses overlap (event_loop.cpp).
+  /// If `t` is a sleep's timer, starts fetching what expiring it reads: the
+  /// loop pops a batch of due timers and calls these for all of them, one
+  /// step at a time (the node, then its frame's promise, then the task
+  /// context), before expiring any, so that those misses overlap.
+  static void prefetch_frame(const timer_node* t) noexcept {
+    if (t->expire == &on_expire) __builtin_prefetch(static_cast<const sleep_operation*>(t)->handle_.address());
+  }
   static void prefetch_context(const timer_node* t) noexcept {
-    if (t->expire == &on_expire) __builtin_prefetch(static_cast<const sleep_operation*>(t)->context, 1);
+    if (t->expire == &on_expire) __builtin_prefetch(static_cast<const sleep_operation*>(t)->context(), 1);
   }
 
  private:
+  [[nodiscard]] task_context* context() const noexcept { return promise_of(handle_).context(); }
+  /// The wake-up of waiting_task::wake, reaching the context through the frame.
+  void wake() noexcept {
+    task_context* ctx = context();
+    ctx->waiting_on = nullptr;
+    ctx->loop->schedule(handle_);
+  }
+  static std::coroutine_handle<> suspended(const suspension* s) noexcept {
+    return static_cast<const sleep_operation*>(s)->handle_;
+  }
   static void on_expire(timer_node* t) noexcept { static_cast<sleep_operation*>(t)->wake(); }
   static bool on_cancel(suspension* s) noexcept {
     auto* self = static_cast<sleep_operation*>(s);
     // Popped by the loop but not yet expired (it expires due timers in
     // batches): the wake-up is on its way, so the cancel waits for the resume.
     if (!self->armed()) return false;
-    self->context->loop->remove_timer(*self);
+    self->context()->loop->remove_timer(*self);
     self->cancelled_ = true;
     self->wake();
     return true;
   }
 
+  // The flags first: they fit beside the timer node's 32-bit slot.
   bool relative_;
   bool cancelled_ = false;
+  union {
+    std::int64_t amount_;  // until the await starts: nanoseconds, relative or absolute
+    std::coroutine_handle<> handle_;  // from then on: the sleeping coroutine
+  };
 };
 
 /// Yields to the loop once (asyncio.sleep(0)). Like asyncio's bare yield, it is

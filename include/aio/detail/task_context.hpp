@@ -52,6 +52,9 @@ struct suspension_ops {
   bool (*cancel)(suspension*) noexcept;
   /// What the task waits on, for diagnostics ("aio::queue::get", ...).
   const char* what;
+  /// The suspended coroutine, for async stack traces. Null: the suspension is
+  /// a waiting_task, which holds it (all but sleep, which saves the room).
+  std::coroutine_handle<> (*suspended)(const suspension*) noexcept = nullptr;
 };
 
 template <std::size_t N>
@@ -63,8 +66,9 @@ struct fixed_string {
 };
 
 /// The ops of an awaiter type: `suspension_ops_for<&on_cancel, "aio::sleep">`.
-template <bool (*Cancel)(suspension*) noexcept, fixed_string What>
-inline constexpr suspension_ops suspension_ops_for{Cancel, What.text};
+template <bool (*Cancel)(suspension*) noexcept, fixed_string What,
+          std::coroutine_handle<> (*Suspended)(const suspension*) noexcept = nullptr>
+inline constexpr suspension_ops suspension_ops_for{Cancel, What.text, Suspended};
 
 struct suspension {
   const suspension_ops* ops = nullptr;

@@ -16,15 +16,17 @@
 // else depends on it.
 #pragma once
 
+#include <aio/detail/trivial_array.hpp>
+
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 namespace aio::detail {
 
+/// A timer, armed with its deadline (the heap keeps the deadline; a node
+/// that needs it later keeps its own copy).
 struct timer_node {
   static constexpr std::uint32_t not_armed = UINT32_MAX;
-  std::int64_t deadline = 0;  // nanoseconds on the loop's clock; set before add_timer
   /// Called when the deadline passes, while the loop moves due timers to its
   /// ready queue. It must only schedule work, never run it.
   void (*expire)(timer_node*) noexcept = nullptr;
@@ -39,7 +41,8 @@ class timer_heap {
   /// The earliest deadline; the heap must not be empty.
   [[nodiscard]] std::int64_t top_deadline() const noexcept { return heap_.front().deadline; }
 
-  void push(timer_node* n) {
+  /// Arms `n` to expire at `deadline` (nanoseconds on the loop's clock).
+  void push(timer_node* n, std::int64_t deadline) {
     std::uint32_t s = free_slot_;
     if (s != none) {
       free_slot_ = position_[s];
@@ -50,18 +53,30 @@ class timer_heap {
       position_.push_back(0);
     }
     n->slot = s;
-    heap_.push_back({n->deadline, next_sequence_++, s});
+    heap_.push_back({deadline, next_sequence_++, s});
     sift_up(heap_.size() - 1);
   }
 
   /// Removes and returns the earliest timer; the heap must not be empty.
   timer_node* pop() noexcept {
+    timer_node* n = pop_unmarked();
+    mark_popped(n);
+    return n;
+  }
+  /// pop() without writing to the node, which is likely out of the caches:
+  /// the loop pops a batch of due timers, prefetches their nodes, then marks
+  /// them with mark_popped() before anything else can see them.
+  timer_node* pop_unmarked() noexcept {
     timer_node* n = nodes_[heap_.front().slot];
     erase_at(0);
     return n;
   }
+  static void mark_popped(timer_node* n) noexcept { n->slot = timer_node::not_armed; }
 
-  void remove(timer_node* n) noexcept { erase_at(position_[n->slot]); }
+  void remove(timer_node* n) noexcept {
+    erase_at(position_[n->slot]);
+    mark_popped(n);
+  }
 
   template <class F>
   void for_each(F&& f) const {
@@ -84,7 +99,6 @@ class timer_heap {
 
   void erase_at(std::size_t i) noexcept {
     const std::uint32_t s = heap_[i].slot;
-    nodes_[s]->slot = timer_node::not_armed;
     position_[s] = free_slot_;
     free_slot_ = s;
     const entry last = heap_.back();
@@ -125,9 +139,9 @@ class timer_heap {
     place(i, e);
   }
 
-  std::vector<entry> heap_;
-  std::vector<timer_node*> nodes_;        // by slot
-  std::vector<std::uint32_t> position_;   // by slot: the entry's index, or the next free slot
+  trivial_array<entry> heap_;
+  trivial_array<timer_node*> nodes_;       // by slot
+  trivial_array<std::uint32_t> position_;  // by slot: the entry's index, or the next free slot
   std::uint32_t free_slot_ = none;
   std::uint32_t next_sequence_ = 0;
 };
