@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side table of aio_bench and its peers' JSON lines (stdlib only).
 
-    table.py --aio aio.jsonl --peer asyncio=asyncio.jsonl [--peer uvloop=uvloop.jsonl]
+    table.py --aio aio.jsonl --peer asyncio=asyncio.jsonl [--peer uvloop=uvloop.jsonl] [--peer c_epoll=c.jsonl]
 
 Several files for the same program (--aio a1 --aio a2, --peer asyncio=p1
 --peer asyncio=p2) are merged: per workload and metric, the best value of the
@@ -13,6 +13,8 @@ of DESIGN.md. memory_tasks gets a second row with bytes per task (the ratio is
 then how many times less memory aio needs). Workloads that report ops_per_s
 (tcp_echo, http_hello) are compared by ops/s, ratio aio/peer; tcp_echo's goal
 is relative (aio's round trips per second at least 1.5 times uvloop's).
+A peer's cells are blank in the rows of workloads it has no line for (c_epoll,
+the hand-written C reference, has tcp_echo only).
 
     table.py --syscalls NAME=FILE [--syscalls NAME=FILE] --ops N
 
@@ -186,6 +188,9 @@ def main():
             peer_values = {}
             for peer_name, d in peers:
                 lines = d.get(w)
+                if not lines:
+                    row += ["", ""]
+                    continue
                 pv = best(lines, metric)
                 peer_values[peer_name] = pv
                 cell = fmt(pv)
