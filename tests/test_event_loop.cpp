@@ -16,6 +16,7 @@
 #include <aio/detail/ready_queue.hpp>
 #include <aio/detail/timer_heap.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -640,6 +641,67 @@ TEST_CASE("timer heap: pops in deadline order, FIFO on ties, with removals anywh
   }
   CHECK(mismatches == 0);
   CHECK(armed > 20'000);
+}
+
+TEST_CASE("timer heap: cancelling most timers rebuilds it, and the rest still pop in order", "[event_loop][timers]") {
+  // Cancelled entries stay in the heap until dropped at the top; once they
+  // outnumber the armed ones the heap is rebuilt from those. Either way a
+  // cancelled timer never comes out and the others keep deadline+FIFO order.
+  std::mt19937 random{7};
+  std::vector<aio::detail::timer_node> nodes(20'000);
+  aio::detail::timer_heap heap;
+  std::map<std::pair<std::int64_t, std::size_t>, aio::detail::timer_node*> reference;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const auto deadline = static_cast<std::int64_t>(random() % 2000);
+    heap.push(&nodes[i], deadline);
+    reference[{deadline, i}] = &nodes[i];
+  }
+  // Cancel 9 in 10, in random order, popping now and then meanwhile.
+  std::vector<std::size_t> order(nodes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), random);
+  std::size_t mismatches = 0;
+  for (std::size_t k = 0; k < order.size() * 9 / 10; ++k) {
+    aio::detail::timer_node& n = nodes[order[k]];
+    if (n.armed()) {
+      heap.remove(&n);
+      for (auto it = reference.begin(); it != reference.end(); ++it)
+        if (it->second == &n) {
+          reference.erase(it);
+          break;
+        }
+    }
+    if (k % 97 == 0) {
+      aio::detail::timer_node* popped = heap.pop();
+      mismatches += popped != reference.begin()->second;
+      reference.erase(reference.begin());
+    }
+    mismatches += heap.size() != reference.size();
+  }
+  while (!heap.empty()) {
+    mismatches += heap.top_deadline() != reference.begin()->first.first;
+    aio::detail::timer_node* popped = heap.pop();
+    mismatches += popped != reference.begin()->second || popped->armed();
+    reference.erase(reference.begin());
+  }
+  CHECK(mismatches == 0);
+  CHECK(reference.empty());
+  // Arming again after the heap emptied through cancels alone reuses it cleanly.
+  for (std::size_t i = 0; i < 10; ++i) heap.push(&nodes[i], 100 - static_cast<std::int64_t>(i));
+  for (std::size_t i = 0; i < 9; ++i) heap.remove(&nodes[i]);
+  CHECK(heap.size() == 1);
+  CHECK(heap.top_deadline() == 91);
+  CHECK(heap.pop() == &nodes[9]);
+  CHECK(heap.empty());
+  // And after every armed timer was cancelled (the heap forgets them all).
+  for (std::size_t i = 0; i < 3; ++i) heap.push(&nodes[i], 5);
+  for (std::size_t i = 0; i < 3; ++i) heap.remove(&nodes[i]);
+  CHECK(heap.empty());
+  heap.push(&nodes[3], 7);
+  heap.push(&nodes[4], 6);
+  CHECK(heap.pop() == &nodes[4]);
+  CHECK(heap.pop() == &nodes[3]);
+  CHECK(heap.empty());
 }
 
 // --- the ready queue (detail/ready_queue.hpp) -------------------------------

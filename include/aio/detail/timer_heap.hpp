@@ -6,9 +6,16 @@
 // and a heap of pointers to them missed once per level on every pop (about
 // half of sleep_timers' time). So each entry carries its own key, and a node
 // is found through a slot number it keeps for as long as it is armed:
-// `nodes_[slot]` is the node, `position_[slot]` its entry, the only thing a
-// sift has to update besides the entries. Four children per node halve the
-// depth, and the four sit side by side.
+// `slots_[slot]` is the node. Four children per node halve the depth, and the
+// four sit side by side.
+//
+// A cancelled timer is not searched for: its slot is emptied and its entry
+// left where it is, to be dropped when it reaches the top, as asyncio does
+// with its TimerHandles. So a cancel is O(1) and a sift writes nothing but
+// entries (no table of positions to keep up: 4 bytes a timer). When the
+// cancelled entries outnumber the live ones (say, wait_for's 30 s timeouts
+// cancelled by work that took a millisecond), the heap is rebuilt from the
+// live ones, so it never holds much more than twice them.
 //
 // Ties on the deadline are broken by arming order, so equal deadlines fire
 // FIFO. The sequence is 32 bits compared modulo 2^32: two timers with the very
@@ -36,25 +43,30 @@ struct timer_node {
 
 class timer_heap {
  public:
-  [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
-  [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
-  /// The earliest deadline; the heap must not be empty.
-  [[nodiscard]] std::int64_t top_deadline() const noexcept { return heap_.front().deadline; }
+  /// No armed timer (cancelled ones may still wait in the heap to be dropped).
+  [[nodiscard]] bool empty() const noexcept { return live_ == 0; }
+  /// The number of armed timers.
+  [[nodiscard]] std::size_t size() const noexcept { return live_; }
+  /// The earliest deadline of an armed timer; the heap must not be empty.
+  [[nodiscard]] std::int64_t top_deadline() noexcept {
+    drop_cancelled_top();
+    return heap_.front().deadline;
+  }
 
   /// Arms `n` to expire at `deadline` (nanoseconds on the loop's clock).
   void push(timer_node* n, std::int64_t deadline) {
     std::uint32_t s = free_slot_;
     if (s != none) {
-      free_slot_ = position_[s];
-      nodes_[s] = n;
+      free_slot_ = next_free(s);
+      slots_[s] = n;
     } else {
-      s = static_cast<std::uint32_t>(nodes_.size());
-      nodes_.push_back(n);
-      position_.push_back(0);
+      s = static_cast<std::uint32_t>(slots_.size());
+      slots_.push_back(n);
     }
     n->slot = s;
     heap_.push_back({deadline, next_sequence_++, s});
     sift_up(heap_.size() - 1);
+    ++live_;
   }
 
   /// Removes and returns the earliest timer; the heap must not be empty.
@@ -67,25 +79,37 @@ class timer_heap {
   /// the loop pops a batch of due timers, prefetches their nodes, then marks
   /// them with mark_popped() before anything else can see them.
   timer_node* pop_unmarked() noexcept {
-    timer_node* n = nodes_[heap_.front().slot];
-    erase_at(0);
+    drop_cancelled_top();
+    const std::uint32_t s = heap_.front().slot;
+    timer_node* n = node_in(s);
+    free_slot(s);
+    erase_top();
+    --live_;
     return n;
   }
   static void mark_popped(timer_node* n) noexcept { n->slot = timer_node::not_armed; }
 
+  /// Disarms `n` (armed): O(1), its entry stays behind until it is dropped.
   void remove(timer_node* n) noexcept {
-    erase_at(position_[n->slot]);
+    slots_[n->slot] = nullptr;
     mark_popped(n);
+    --live_;
+    ++cancelled_;
+    if (live_ == 0) forget_all();
+    else if (cancelled_ > live_ && cancelled_ >= rebuild_threshold) rebuild();
   }
 
   template <class F>
   void for_each(F&& f) const {
-    for (const entry& e : heap_) f(nodes_[e.slot]);
+    for (const entry& e : heap_)
+      if (timer_node* n = node_in(e.slot)) f(n);
   }
 
  private:
   static constexpr std::uint32_t none = UINT32_MAX;
   static constexpr std::size_t arity = 4;
+  /// Below this many cancelled entries a rebuild is not worth its O(n).
+  static constexpr std::size_t rebuild_threshold = 1024;
 
   struct entry {
     std::int64_t deadline;
@@ -97,33 +121,64 @@ class timer_heap {
            (a.deadline == b.deadline && static_cast<std::int32_t>(a.sequence - b.sequence) < 0);
   }
 
-  void erase_at(std::size_t i) noexcept {
-    const std::uint32_t s = heap_[i].slot;
-    position_[s] = free_slot_;
+  // A slot holds its armed node; null once the node was cancelled (its entry
+  // is still in the heap); or, while free, the next free slot, tagged with
+  // the low bit (nodes are aligned, so a node pointer never has it).
+  [[nodiscard]] timer_node* node_in(std::uint32_t s) const noexcept {
+    return static_cast<timer_node*>(slots_[s]);
+  }
+  [[nodiscard]] std::uint32_t next_free(std::uint32_t s) const noexcept {
+    return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(slots_[s]) >> 1);
+  }
+  void free_slot(std::uint32_t s) noexcept {
+    slots_[s] = reinterpret_cast<void*>((std::uintptr_t{free_slot_} << 1) | 1);
     free_slot_ = s;
+  }
+
+  void drop_cancelled_top() noexcept {
+    while (node_in(heap_.front().slot) == nullptr) {
+      free_slot(heap_.front().slot);
+      erase_top();
+      --cancelled_;
+    }
+  }
+  void erase_top() noexcept {
     const entry last = heap_.back();
     heap_.pop_back();
-    if (i == heap_.size()) return;
-    heap_[i] = last;
-    if (i > 0 && less(last, heap_[(i - 1) / arity])) sift_up(i);
-    else sift_down(i);
+    if (!heap_.empty()) sift_down(0, last);
   }
-  void place(std::size_t i, const entry& e) noexcept {
-    heap_[i] = e;
-    position_[e.slot] = static_cast<std::uint32_t>(i);
+  /// Every armed timer was cancelled: all slots are free again.
+  void forget_all() noexcept {
+    heap_.clear();
+    slots_.clear();
+    free_slot_ = none;
+    cancelled_ = 0;
   }
+  /// Keeps the live entries only, and makes them a heap again (Floyd, O(n)).
+  void rebuild() noexcept {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < heap_.size(); ++i) {
+      if (node_in(heap_[i].slot) != nullptr) heap_[kept++] = heap_[i];
+      else free_slot(heap_[i].slot);
+    }
+    heap_.shrink_to(kept);
+    cancelled_ = 0;
+    for (std::size_t i = kept / arity + 1; i-- > 0;)
+      if (i < kept) sift_down(i, heap_[i]);
+  }
+
   void sift_up(std::size_t i) noexcept {
     const entry e = heap_[i];
     while (i > 0) {
       const std::size_t parent = (i - 1) / arity;
       if (!less(e, heap_[parent])) break;
-      place(i, heap_[parent]);
+      heap_[i] = heap_[parent];
       i = parent;
     }
-    place(i, e);
+    heap_[i] = e;
   }
-  void sift_down(std::size_t i) noexcept {
-    const entry e = heap_[i];
+  /// Places `e` at `i` or below, moving smaller children up.
+  void sift_down(std::size_t i, const entry e) noexcept {
     const std::size_t count = heap_.size();
     for (;;) {
       const std::size_t first = arity * i + 1;
@@ -133,17 +188,18 @@ class timer_heap {
       for (std::size_t c = first + 1; c < end; ++c)
         if (less(heap_[c], heap_[best])) best = c;
       if (!less(heap_[best], e)) break;
-      place(i, heap_[best]);
+      heap_[i] = heap_[best];
       i = best;
     }
-    place(i, e);
+    heap_[i] = e;
   }
 
   trivial_array<entry> heap_;
-  trivial_array<timer_node*> nodes_;       // by slot
-  trivial_array<std::uint32_t> position_;  // by slot: the entry's index, or the next free slot
+  trivial_array<void*> slots_;  // by slot: see node_in
   std::uint32_t free_slot_ = none;
   std::uint32_t next_sequence_ = 0;
+  std::size_t live_ = 0;
+  std::size_t cancelled_ = 0;  // entries in heap_ whose timer was cancelled
 };
 
 }  // namespace aio::detail

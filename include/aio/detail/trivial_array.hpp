@@ -45,6 +45,9 @@ class trivial_array {
     data_[size_++] = v;
   }
   void pop_back() noexcept { --size_; }
+  /// Keeps the first `n` elements (n <= size()); the room stays.
+  void shrink_to(std::size_t n) noexcept { size_ = n; }
+  void clear() noexcept { size_ = 0; }
 
   /// Makes room for `n` elements; the contents stay as they are.
   void reserve(std::size_t n) {
