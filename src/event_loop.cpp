@@ -50,7 +50,7 @@ struct callback_node : timer_node {
   }
   static void on_expire(timer_node* t) noexcept {
     auto* self = static_cast<callback_node*>(t);
-    self->loop->schedule({&callback_node::run, self});
+    self->loop->schedule(ready_entry::callback(self));
   }
 };
 
@@ -65,7 +65,17 @@ constexpr std::size_t prefetch_distance = 4;
 /// A task's first step reads its state, then its frame: the state was
 /// fetched prefetch_distance steps earlier, and gives the frame's address.
 inline void prefetch_frame_of_start(const ready_entry& e) noexcept {
-  if (e.run == &task_context::start) __builtin_prefetch(static_cast<const task_context*>(e.arg)->root.address());
+  if (e.what() == ready_entry::kind::start)
+    __builtin_prefetch(static_cast<const task_context*>(e.pointer())->root.address());
+}
+
+/// Does what a ready-queue entry says.
+inline void run_entry(ready_entry e) noexcept {
+  switch (e.what()) {
+    case ready_entry::kind::resume: std::coroutine_handle<>::from_address(e.pointer()).resume(); return;
+    case ready_entry::kind::start: task_context::start(e.pointer()); return;
+    case ready_entry::kind::callback: callback_node::run(e.pointer()); return;
+  }
 }
 
 std::int64_t steady_ns() noexcept {
@@ -169,6 +179,18 @@ void event_loop::track(detail::task_context& t) noexcept {
   tasks_.push_back(&t);
   ++pending_tasks_;
 }
+void event_loop::schedule_start(detail::task_context& t) {
+  // The latest run's entry is still the last one queued and has not run yet:
+  // its last task was tracked just before `t`, so `t` is its successor.
+  if (start_run_last_ != nullptr && ready_.back_position() == start_run_end_ &&
+      ready_.front_position() < start_run_end_ && !debug_) {
+    start_run_last_->starts_successor = true;
+  } else {
+    schedule(detail::ready_entry::start(&t));
+    start_run_end_ = ready_.back_position();
+  }
+  start_run_last_ = &t;
+}
 void event_loop::untrack(detail::task_context& t) noexcept {
   detail::intrusive_list<detail::task_context>::unlink(&t);
   --pending_tasks_;
@@ -186,7 +208,7 @@ callback_handle event_loop::call_soon(detail::callback f) {
   node->fn = std::move(f);
   node->loop = this;
   callback_handle h{node};  // +1 for the handle; the initial reference is the queue's
-  schedule({&detail::callback_node::run, node});
+  schedule(detail::ready_entry::callback(node));
   return h;
 }
 
@@ -300,10 +322,9 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
     return;
   }
   for (std::size_t n = ready_.size(); n > 0; --n) {
-    if (n > 2 * detail::prefetch_distance) __builtin_prefetch(ready_.entry_ahead(2 * detail::prefetch_distance).arg);
+    if (n > 2 * detail::prefetch_distance) __builtin_prefetch(ready_.entry_ahead(2 * detail::prefetch_distance).pointer());
     if (n > detail::prefetch_distance) detail::prefetch_frame_of_start(ready_.entry_ahead(detail::prefetch_distance));
-    detail::ready_entry e = ready_.pop();
-    e.run(e.arg);
+    detail::run_entry(ready_.pop());
   }
 }
 
@@ -336,19 +357,19 @@ void event_loop::run_ready_debug() {
     detail::ready_entry e = ready_.pop();
     // Named before the step runs: a task that finishes takes its name along.
     std::string what = "a callback";
-    if (e.run == &detail::task_context::start) {
-      const auto* t = static_cast<const detail::task_context*>(e.arg);
+    if (e.what() == detail::ready_entry::kind::start) {
+      const auto* t = static_cast<const detail::task_context*>(e.pointer());
       const detail::source_site defined = detail::promise_of(t->root).suspended_at();
       what = "the first step of task '" + t->display_name() + "'" + created_where(*t) + " (coroutine " +
              defined.function() + " at " + defined.location() + ")";
-    } else if (e.run == &detail::resume_coroutine) {
-      const detail::promise_base& p = detail::promise_of(std::coroutine_handle<>::from_address(e.arg));
+    } else if (e.what() == detail::ready_entry::kind::resume) {
+      const detail::promise_base& p = detail::promise_of(std::coroutine_handle<>::from_address(e.pointer()));
       const detail::source_site at = p.suspended_at();
       what = "a step of task '" + p.context_->display_name() + "'" + created_where(*p.context_) + " (resuming " +
              at.function() + " after the await at " + at.location() + ")";
     }
     const std::int64_t start = detail::steady_ns();
-    e.run(e.arg);
+    detail::run_entry(e);
     const std::int64_t took = detail::steady_ns() - start;
     if (took > slow_callback_duration.count()) {
       char seconds[32];
@@ -435,7 +456,7 @@ void event_loop::close() {
   }
   while (!ready_.empty()) {
     detail::ready_entry e = ready_.pop();
-    if (e.run == &detail::callback_node::run) static_cast<detail::callback_node*>(e.arg)->release();
+    if (e.what() == detail::ready_entry::kind::callback) static_cast<detail::callback_node*>(e.pointer())->release();
   }
   while (!timers_.empty()) {
     detail::timer_node* t = timers_.pop();

@@ -711,17 +711,19 @@ TEST_CASE("ready queue: FIFO across growth, also when full while wrapped around"
   // its start behind the end: every front position must survive that.
   for (const std::size_t offset : {0, 1, 511, 1023}) {
     aio::detail::ready_queue q;
-    auto entry = [](std::uintptr_t i) { return aio::detail::ready_entry{nullptr, reinterpret_cast<void*>(i)}; };
+    // Entries carrying the numbers 1, 2, 3... (as 8-byte-aligned "pointers").
+    auto entry = [](std::uintptr_t i) { return aio::detail::ready_entry::callback(reinterpret_cast<void*>(i << 3)); };
+    auto number = [](aio::detail::ready_entry e) { return reinterpret_cast<std::uintptr_t>(e.pointer()) >> 3; };
     for (std::size_t i = 0; i < offset; ++i) q.push(entry(0));
     for (std::size_t i = 0; i < offset; ++i) (void)q.pop();  // the front is now at `offset`
     std::uintptr_t pushed = 0, popped = 0;
     std::size_t out_of_order = 0;
     for (int round = 0; round < 6; ++round) {
       for (int i = 0; i < 3000; ++i) q.push(entry(++pushed));
-      for (int i = 0; i < 1000; ++i) out_of_order += reinterpret_cast<std::uintptr_t>(q.pop().arg) != ++popped;
+      for (int i = 0; i < 1000; ++i) out_of_order += number(q.pop()) != ++popped;
     }
     CHECK(q.size() == pushed - popped);
-    while (!q.empty()) out_of_order += reinterpret_cast<std::uintptr_t>(q.pop().arg) != ++popped;
+    while (!q.empty()) out_of_order += number(q.pop()) != ++popped;
     CHECK(out_of_order == 0);
     CHECK(popped == 18'000);
   }

@@ -5,6 +5,7 @@
 // tests take no real time.
 #include <aio/tasks.hpp>
 
+#include "support/captured_log.hpp"
 #include "support/catch.hpp"
 #include "support/run_test.hpp"
 
@@ -147,6 +148,115 @@ TEST_CASE("create_task starts tasks at the next iteration, in creation order", "
 
 TEST_CASE("create_task runs tasks concurrently with the creator", "[tasks]") {
   aio::test::run_test(create_task_concurrent_main());
+}
+
+// Tasks created one after the other share one ready-queue entry (a "run" of
+// starts, event_loop::schedule_start); none of that may show.
+namespace {
+/// Counts loop iterations: a callback that schedules itself again once each.
+struct iteration_counter {
+  long iterations = 0;
+  bool stopped = false;
+  void tick() {
+    ++iterations;
+    if (!stopped) aio::get_running_loop().call_soon([this] { tick(); });
+  }
+};
+aio::task<void> record_iteration(log_t& log, std::string name, const iteration_counter& counter) {
+  log.push_back(name + "@" + std::to_string(counter.iterations));
+  co_return;
+}
+aio::task<void> create_then_record(log_t& log, const iteration_counter& counter,
+                                   std::vector<aio::future<void>>& created) {
+  created.push_back(aio::create_task(record_iteration(log, "d", counter)));
+  log.push_back("a@" + std::to_string(counter.iterations));
+  co_return;
+}
+aio::task<void> cancel_then_record(log_t& log, aio::future<void>& victim) {
+  CHECK(victim.cancel());
+  log.push_back("a");
+  co_return;
+}
+aio::task<void> never_started(aio::test::counted c) {
+  (void)c;
+  co_return;
+}
+
+aio::task<void> starts_interleave_with_callbacks_main() {
+  log_t log;
+  auto a = aio::create_task(record(log, "a"));
+  auto b = aio::create_task(record(log, "b"));
+  aio::get_running_loop().call_soon([&log] { log.push_back("x"); });
+  auto c = aio::create_task(record(log, "c"));
+  auto d = aio::create_task(record(log, "d"));
+  co_await aio::yield();
+  CHECK(log == log_t{"a", "b", "x", "c", "d"});
+}
+aio::task<void> task_made_in_a_first_step_waits_main() {
+  iteration_counter counter;
+  counter.tick();  // iteration 1 is the one running now
+  log_t log;
+  std::vector<aio::future<void>> created;
+  auto a = aio::create_task(create_then_record(log, counter, created));
+  auto b = aio::create_task(record_iteration(log, "b", counter));
+  auto c = aio::create_task(record_iteration(log, "c", counter));
+  co_await aio::yield();
+  co_await aio::yield();
+  counter.stopped = true;
+  // a, b and c start in the same iteration; d, made during a's first step,
+  // in the next one, after them.
+  CHECK(log == log_t{"a@2", "b@2", "c@2", "d@3"});
+}
+aio::task<void> cancelled_before_start_in_a_run_main() {
+  log_t log;
+  auto a = aio::create_task(record(log, "a"));
+  auto b = aio::create_task(record(log, "b"));
+  auto c = aio::create_task(record(log, "c"));
+  CHECK(b.cancel());
+  co_await aio::yield();
+  CHECK(log == log_t{"a", "c"});  // b never ran its body
+  CHECK(b.cancelled());
+  CHECK((a.done() && !a.cancelled() && c.done() && !c.cancelled()));
+}
+aio::task<void> first_step_cancels_a_later_start_main() {
+  log_t log;
+  aio::future<void> c;
+  auto a = aio::create_task(cancel_then_record(log, c));
+  auto b = aio::create_task(record(log, "b"));
+  c = aio::create_task(record(log, "c"));
+  auto d = aio::create_task(record(log, "d"));
+  co_await aio::yield();
+  CHECK(log == log_t{"a", "b", "d"});
+  CHECK(c.cancelled());
+}
+}  // namespace
+
+TEST_CASE("create_task: tasks made back to back start in order around call_soon callbacks", "[tasks]") {
+  aio::test::run_test(starts_interleave_with_callbacks_main());
+}
+
+TEST_CASE("create_task: a task made during a first step starts at the next iteration", "[tasks]") {
+  aio::test::run_test(task_made_in_a_first_step_waits_main());
+}
+
+TEST_CASE("create_task: one of several tasks made back to back cancelled before it starts", "[tasks]") {
+  aio::test::run_test(cancelled_before_start_in_a_run_main());
+  aio::test::run_test(first_step_cancels_a_later_start_main());
+}
+
+TEST_CASE("create_task: tasks that never started are destroyed by close(), their futures cancelled", "[tasks]") {
+  aio::test::captured_log logged;
+  aio::test::counted::reset();
+  std::vector<aio::future<void>> futures;
+  {
+    aio::event_loop loop{aio::virtual_time};
+    for (int i = 0; i < 5; ++i) futures.push_back(loop.create_task(never_started(aio::test::counted{i})));
+    CHECK(aio::test::counted::alive == 5);
+    loop.close();
+  }
+  CHECK(aio::test::counted::alive == 0);
+  for (auto& f : futures) CHECK(f.cancelled());
+  CHECK(logged.lines.size() == 5);  // "closed while task ... was still pending", once each
 }
 
 // --- gather ------------------------------------------------------------------

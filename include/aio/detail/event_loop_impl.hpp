@@ -18,7 +18,7 @@ future<T> event_loop::start_task(task<T>&& t, std::string& name, detail::source_
                                           debug_ ? created_at : detail::source_site{});
   track(*state);          // the loop's reference, dropped when the task finishes
   state->add_ref();       // the returned future's
-  schedule({&detail::task_context::start, static_cast<detail::task_context*>(state)});
+  schedule_start(*state);
   return future<T>{state};
 }
 

@@ -107,7 +107,7 @@ struct task_child final : task_context {
     root = h;
     kind = &kind_table;
     ++g.remaining;
-    l.schedule({&task_context::start, static_cast<task_context*>(this)});
+    l.schedule(ready_entry::start(this));
   }
 
   void stop(bool /*futures_too*/) noexcept {

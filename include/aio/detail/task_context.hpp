@@ -83,6 +83,10 @@ struct task_context : list_node {
   /// fits beside it and a task state stays in its 112-byte size class).
   std::uint16_t cancel_requests = 0;
   bool must_cancel = false;
+  /// Not started yet, and the task after this one in the loop's registry was
+  /// created right after it: one ready-queue entry starts both (and so on
+  /// down the run). See event_loop::schedule_start.
+  bool starts_successor = false;
   /// A task's number, for its default name "Task-<id>"; 0 for a gather child.
   /// 32 bits: after 2^32 tasks the numbers start again.
   std::uint32_t id = 0;
@@ -129,16 +133,29 @@ struct task_context : list_node {
   }
 
   /// Starts (or, if cancelled before its first step, abandons) the root.
-  /// A ready-queue entry: `arg` is the task_context.
-  static void start(void* arg) noexcept {
-    auto* self = static_cast<task_context*>(arg);
-    if (self->must_cancel) [[unlikely]] {
+  void start_one() noexcept {
+    if (must_cancel) [[unlikely]] {
       // asyncio: a task cancelled before its first step never runs its body.
-      self->must_cancel = false;
-      self->root_done(self->root, true);
+      must_cancel = false;
+      root_done(root, true);
       return;
     }
-    self->root.resume();
+    root.resume();
+  }
+  /// A ready-queue entry (`arg` is the task_context): starts the task, and
+  /// the tasks created right after it that share its entry, in order.
+  static void start(void* arg) noexcept {
+    auto* self = static_cast<task_context*>(arg);
+    for (;;) {
+      // Read before the step: a task that finishes in its first step leaves
+      // the registry, and its links with it.
+      task_context* next = self->starts_successor ? static_cast<task_context*>(self->next) : nullptr;
+      if (next != nullptr) __builtin_prefetch(next->root.address());
+      self->starts_successor = false;
+      self->start_one();
+      if (next == nullptr) return;
+      self = next;
+    }
   }
 
   [[noreturn]] static void throw_cancelled() { throw cancelled_error{}; }
