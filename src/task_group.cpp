@@ -40,8 +40,8 @@ task_group::~task_group() {
         "it goes away.");
   while (!children_.empty()) {
     auto* c = static_cast<child*>(children_.pop_front());
-    detail::future_state_base::remove_waiter(c);
     detail::future_state_base* s = c->state;
+    s->remove_waiter(c);
     delete c;
     detail::task_context* t = s->task();
     if (closing) {

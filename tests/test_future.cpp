@@ -133,6 +133,30 @@ aio::task<std::vector<int>> awaited_by_many(std::vector<int>* woke) {
   co_return co_await aio::gather(std::move(waiters));
 }
 
+aio::task<int> shielded_one_of_many(aio::future<int>& f, std::vector<int>* woke, int id) {
+  const int v = co_await aio::shield(f);
+  woke->push_back(id);
+  co_return v + id;
+}
+// The waiters' list is a ring without sentinel: leaving it as its first, a
+// middle and its last element must keep the others in order.
+aio::task<void> waiters_leave_from_anywhere(std::vector<int>* woke) {
+  aio::future<int> f;
+  std::vector<aio::future<int>> waiters;
+  for (int id = 1; id <= 5; ++id) waiters.push_back(aio::create_task(shielded_one_of_many(f, woke, id)));
+  co_await aio::yield();  // all five wait on f, in order
+  for (int id : {1, 3, 5}) waiters[static_cast<std::size_t>(id - 1)].cancel();  // shielded: f stays pending
+  co_await aio::yield();
+  CHECK(!f.done());
+  waiters.push_back(aio::create_task(shielded_one_of_many(f, woke, 6)));
+  co_await aio::yield();
+  f.set_result(10);
+  co_await aio::yield();
+  CHECK(*woke == std::vector<int>{2, 4, 6});
+  auto outcomes = co_await aio::gather_settled(std::move(waiters));
+  for (int id : {1, 3, 5}) CHECK(outcomes[static_cast<std::size_t>(id - 1)].cancelled());
+}
+
 aio::task<std::string> exception_to_awaiters() {
   aio::future<int> f;
   aio::future<std::string> first = aio::create_task(describe(f));
@@ -443,6 +467,12 @@ TEST_CASE("future: awaited by many, every awaiter gets the value", "[future]") {
   std::vector<int> woke;
   CHECK(aio::test::run_test(awaited_by_many(&woke)) == std::vector<int>{11, 12, 13});
   CHECK(woke == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("future: awaiters that leave (first, middle, last) leave the others in order", "[future]") {
+  std::vector<int> woke;
+  aio::test::run_test(waiters_leave_from_anywhere(&woke));
+  CHECK(woke == std::vector<int>{2, 4, 6});
 }
 
 TEST_CASE("future: result() and exception() before done throw invalid_state_error", "[future]") {

@@ -242,7 +242,7 @@ class future<T>::awaiter : detail::future_waiter, detail::waiting_task {
   awaiter(awaiter&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
   ~awaiter() {
     if (state_) {
-      detail::future_state_base::remove_waiter(this);
+      state_->remove_waiter(this);
       state_->release();
     }
   }

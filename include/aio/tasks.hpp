@@ -215,7 +215,7 @@ class shield_operation : future_waiter, waiting_task {
   explicit shield_operation(future<T> f) noexcept : future_(std::move(f)) {}
   shield_operation(shield_operation&& o) noexcept : future_(std::move(o.future_)) {}
   ~shield_operation() {
-    if (future_.state()) future_state_base::remove_waiter(this);
+    if (future_.state()) future_.state()->remove_waiter(this);
   }
   bool await_ready() const noexcept { return future_.done(); }
   template <class P>
@@ -237,7 +237,7 @@ class shield_operation : future_waiter, waiting_task {
   // The inner future runs on; only this await gives up.
   static bool on_cancel(suspension* s) noexcept {
     auto* self = static_cast<shield_operation*>(s);
-    future_state_base::remove_waiter(self);
+    self->future_.state()->remove_waiter(self);
     self->cancelled_ = true;
     self->wake();
     return true;

@@ -103,8 +103,8 @@ class future_state_base : public pooled {
   }
 
   void add_waiter(future_waiter* w) noexcept { waiters_.push_back(w); }
-  static void remove_waiter(future_waiter* w) noexcept {
-    if (w->linked()) intrusive_list<future_waiter>::unlink(w);
+  void remove_waiter(future_waiter* w) noexcept {
+    if (w->linked()) waiters_.unlink(w);
   }
 
   void ensure_pending(const char* what) const {
@@ -128,7 +128,7 @@ class future_state_base : public pooled {
   }
 
   std::exception_ptr error_;
-  intrusive_list<future_waiter> waiters_;
+  compact_list<future_waiter> waiters_;
   std::uint32_t refs_ = 1;
   status status_ = status::pending;
   mutable bool retrieved_ = false;  // the error was rethrown or read: no "never retrieved" report

@@ -155,7 +155,7 @@ struct future_child final : future_waiter {
   future_child() noexcept = default;
   future_child(const future_child&) = delete;
   ~future_child() {
-    if (fut.state()) future_state_base::remove_waiter(this);
+    if (fut.state()) fut.state()->remove_waiter(this);
   }
 
   static void check_startable(const future<T>&) noexcept {}
@@ -184,7 +184,7 @@ struct future_child final : future_waiter {
     if (futures_too) {
       fut.cancel();  // we stay linked and hear when it is done
     } else {
-      future_state_base::remove_waiter(this);
+      fut.state()->remove_waiter(this);
       done = true;
       --parent->remaining;
     }

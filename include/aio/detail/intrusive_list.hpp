@@ -53,4 +53,54 @@ class intrusive_list {
   list_node head_;
 };
 
+/// The same FIFO in one pointer instead of a sentinel's two, for lists that
+/// live in objects made by the million (a future's waiters, in every task's
+/// state): the first node, whose `prev` is the last (a ring without sentinel).
+/// Unlinking needs the list, since the first node may be the one going.
+template <class T>
+class compact_list {
+ public:
+  compact_list() noexcept = default;
+  compact_list(const compact_list&) = delete;
+  compact_list& operator=(const compact_list&) = delete;
+
+  [[nodiscard]] bool empty() const noexcept { return first_ == nullptr; }
+
+  void push_back(T* item) noexcept {
+    list_node* n = item;
+    if (first_ == nullptr) {
+      n->prev = n->next = n;
+      first_ = n;
+      return;
+    }
+    list_node* last = first_->prev;
+    n->prev = last;
+    n->next = first_;
+    last->next = n;
+    first_->prev = n;
+  }
+
+  T* pop_front() noexcept {
+    T* item = static_cast<T*>(first_);
+    unlink(item);
+    return item;
+  }
+
+  /// Removes `item`, which must be in this list.
+  void unlink(T* item) noexcept {
+    list_node* n = item;
+    if (n->next == n) {
+      first_ = nullptr;
+    } else {
+      if (n == first_) first_ = n->next;
+      n->prev->next = n->next;
+      n->next->prev = n->prev;
+    }
+    n->prev = n->next = nullptr;
+  }
+
+ private:
+  list_node* first_ = nullptr;
+};
+
 }  // namespace aio::detail

@@ -80,7 +80,7 @@ struct task_context : list_node {
   std::coroutine_handle<> root;
   const task_context_kind* kind = nullptr;
   /// asyncio's Task.cancelling(): saturates at 65,535 (16 bits, so that `id`
-  /// fits beside it and a task state stays in its 112-byte size class).
+  /// fits beside it and a task state stays at 96 bytes).
   std::uint16_t cancel_requests = 0;
   bool must_cancel = false;
   /// Not started yet, and the task after this one in the loop's registry was
