@@ -4,7 +4,7 @@
 //
 // A suspended task's chain of coroutines is found without any bookkeeping on
 // the hot path: the suspension it waits at holds the innermost coroutine's
-// handle, and each coroutine's promise holds its awaiter (continuation_) and
+// handle, and each coroutine's promise holds its awaiter (continuation()) and
 // the line of its last co_await (await_transform).
 #include <aio/event_loop.hpp>
 #include <aio/future.hpp>
@@ -76,7 +76,7 @@ std::coroutine_handle<> innermost(const task_context& t) noexcept {
 
 std::vector<stack_frame> stack_of(const task_context& t) {
   std::vector<stack_frame> frames;
-  for (std::coroutine_handle<> h = innermost(t); h; h = promise_of(h).continuation_) {
+  for (std::coroutine_handle<> h = innermost(t); h; h = promise_of(h).continuation()) {
     const source_site at = promise_of(h).suspended_at();
     frames.push_back({at.function(), at.file(), at.line()});
   }

@@ -57,21 +57,13 @@ class generator_promise final : public promise_base {
   explicit generator_promise(source_site defined_at = source_site::here()) noexcept : promise_base(defined_at) {}
   async_generator<T> get_return_object() noexcept;
 
-  // Back to the consumer, by symmetric transfer — or, if the consumer's next()
-  // is still on the stack (the body did not suspend), by returning to it.
-  std::coroutine_handle<> hand_back() noexcept {
-    if (start_ == start_state::inline_running) {
-      start_ = start_state::inline_finished;
-      return std::noop_coroutine();
-    }
-    return continuation_;
-  }
-
+  // A yield and the end both go back to the consumer: by symmetric transfer,
+  // or by returning, if its next() is still on the stack (back_to_awaiter).
   struct yield_awaiter {
     generator_promise* promise;
     // A yield always hands the value to the consumer.
     bool await_ready() const noexcept { return false; }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<>) noexcept { return promise->hand_back(); }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<>) noexcept { return promise->back_to_awaiter(); }
     // Resumed by next() (go on) or by aclose() (unwind).
     void await_resume() const {
       if (promise->closing_) throw generator_exit{};
@@ -81,7 +73,7 @@ class generator_promise final : public promise_base {
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<generator_promise> h) noexcept {
       h.promise().finished_ = true;
-      return h.promise().hand_back();
+      return h.promise().back_to_awaiter();
     }
     void await_resume() const noexcept {}
   };
@@ -114,7 +106,7 @@ class generator_step {
     if (!handle_)
       throw invalid_state_error("aio::async_generator used after it was moved from");
     auto& p = handle_.promise();
-    if (p.continuation_)
+    if (p.continuation())
       throw invalid_state_error(
           "aio::async_generator::next() called while another next() or aclose() of it is pending");
     if (p.finished_) return true;
@@ -131,21 +123,16 @@ class generator_step {
   bool await_suspend(std::coroutine_handle<P> consumer) {
     auto& p = handle_.promise();
     p.context_ = context_of(consumer);
-    p.continuation_ = consumer;
     p.closing_ = close_;
     p.started_ = true;
-    p.start_ = promise_base::start_state::inline_running;
-    handle_.resume();
-    if (p.start_ == promise_base::start_state::inline_finished) return false;
-    p.start_ = promise_base::start_state::scheduled;
-    return true;
+    return p.run_inline_for(handle_, consumer);
   }
 
  protected:
   /// Rethrows what the body threw (once).
   void finish_step() {
     auto& p = handle_.promise();
-    p.continuation_ = {};
+    p.clear_continuation();
     if (p.exception_) std::rethrow_exception(std::exchange(p.exception_, nullptr));
   }
   handle_type handle_;

@@ -74,15 +74,9 @@ class [[nodiscard("a task does nothing until it is awaited or passed to aio::cre
     // the parent, and the child's final_suspend resumes it by symmetric transfer.
     template <class P>
     bool await_suspend(std::coroutine_handle<P> parent) noexcept {
-      using start = detail::promise_base::start_state;
       auto& child = handle_.promise();
-      child.continuation_ = parent;
       child.context_ = detail::context_of(parent);
-      child.start_ = start::inline_running;
-      handle_.resume();
-      if (child.start_ == start::inline_finished) return false;
-      child.start_ = start::scheduled;
-      return true;
+      return child.run_inline_for(handle_, parent);
     }
     // The child has finished: its value or its exception.
     decltype(auto) await_resume() { return handle_.promise().result(); }

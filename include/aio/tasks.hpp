@@ -196,11 +196,11 @@ template <class A>
 /// A zero or negative duration yields once. Allocates nothing.
 /// Cancellation: the timer is removed and the await throws cancelled_error.
 template <class Rep, class Period>
-[[nodiscard]] detail::sleep_operation sleep(std::chrono::duration<Rep, Period> d) noexcept {
+[[nodiscard]] detail::sleep_operation sleep(const std::chrono::duration<Rep, Period>& d) noexcept {
   return detail::sleep_operation{std::chrono::duration_cast<duration>(d).count(), true};
 }
 /// Sleeps until loop time `when` (see event_loop::time()).
-[[nodiscard]] inline detail::sleep_operation sleep_until(time_point when) noexcept {
+[[nodiscard]] inline detail::sleep_operation sleep_until(const time_point& when) noexcept {
   return detail::sleep_operation{when.time_since_epoch().count(), false};
 }
 /// asyncio.sleep(0): lets every other ready task run once, then resumes.
