@@ -307,7 +307,7 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
         ++count;
       } while (count < std::size(due) && !timers_.empty() && timers_.top_deadline() <= now);
       for (std::size_t i = 0; i < count; ++i) {
-        detail::timer_heap::mark_popped(due[i]);
+        detail::timer_queue::mark_popped(due[i]);
         detail::sleep_operation::prefetch_frame(due[i]);
       }
       for (std::size_t i = 0; i < count; ++i) detail::sleep_operation::prefetch_context(due[i]);

@@ -1,7 +1,7 @@
 // Tests for aio/event_loop.hpp: aio::run, run_until_complete, run_forever,
 // stop, close, call_soon / call_later / call_at and their handles, the loop's
 // clock (virtual and steady), deadlock detection, the end-of-run cleanup, and
-// the timer heap under them.
+// the timer queue under them.
 #include <aio/event_loop.hpp>
 
 #include "support/captured_log.hpp"
@@ -14,11 +14,12 @@
 #include <aio/tasks.hpp>
 
 #include <aio/detail/ready_queue.hpp>
-#include <aio/detail/timer_heap.hpp>
+#include <aio/detail/timer_queue.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -601,15 +602,15 @@ TEST_CASE("a loop destroyed with pending tasks and callbacks does not leak or cr
   CHECK(survivor->cancelled());  // the future outlives its loop and reads cancelled
 }
 
-// --- the timer heap (detail/timer_heap.hpp) ---------------------------------------
+// --- the timer queue (detail/timer_queue.hpp) -------------------------------------
 
-TEST_CASE("timer heap: pops in deadline order, FIFO on ties, with removals anywhere", "[event_loop][timers]") {
+TEST_CASE("timer queue: pops in deadline order, FIFO on ties, with removals anywhere", "[event_loop][timers]") {
   // Against a reference: a std::map keyed by (deadline, arming order).
   std::mt19937 random{2026};
   std::vector<std::unique_ptr<aio::detail::timer_node>> nodes(3000);
   std::map<std::pair<std::int64_t, int>, aio::detail::timer_node*> reference;
   std::map<aio::detail::timer_node*, std::pair<std::int64_t, int>> key_of;
-  aio::detail::timer_heap heap;
+  aio::detail::timer_queue heap;
   int armed = 0;
   auto arm = [&](std::size_t i) {
     auto& n = nodes[i];
@@ -643,13 +644,57 @@ TEST_CASE("timer heap: pops in deadline order, FIFO on ties, with removals anywh
   CHECK(armed > 20'000);
 }
 
-TEST_CASE("timer heap: cancelling most timers rebuilds it, and the rest still pop in order", "[event_loop][timers]") {
+TEST_CASE("timer queue: any arming order pops in deadline order, FIFO on ties", "[event_loop][timers]") {
+  // The queue keeps sorted runs; each shape below makes runs differently:
+  // one (increasing), one from its front (decreasing), a hundred (sawtooth,
+  // as bench's sleep_timers), many (random), and equal deadlines throughout.
+  auto increasing = [](std::size_t i) { return static_cast<std::int64_t>(i); };
+  auto decreasing = [](std::size_t i) { return 100'000 - static_cast<std::int64_t>(i); };
+  auto sawtooth = [](std::size_t i) { return static_cast<std::int64_t>(i / 100 + (i % 100) * 50); };
+  std::mt19937 random{99};
+  auto scattered = [&random](std::size_t) { return static_cast<std::int64_t>(random() % 5000); };
+  auto ties = [](std::size_t i) { return static_cast<std::int64_t>(i % 3); };
+  std::vector<std::function<std::int64_t(std::size_t)>> shapes{increasing, decreasing, sawtooth, scattered, ties};
+  for (auto& deadline_of : shapes) {
+    std::vector<aio::detail::timer_node> nodes(10'000);
+    aio::detail::timer_queue queue;
+    std::map<std::pair<std::int64_t, std::size_t>, aio::detail::timer_node*> reference;
+    std::vector<std::int64_t> deadlines(nodes.size());
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const std::int64_t d = deadlines[i] = deadline_of(i);
+      queue.push(&nodes[i], d);
+      reference[{d, i}] = &nodes[i];
+      if (i % 7 == 6) {  // pops in between, as a running loop does
+        mismatches += queue.top_deadline() != reference.begin()->first.first;
+        mismatches += queue.pop() != reference.begin()->second;
+        reference.erase(reference.begin());
+      }
+      if (i % 11 == 10 && nodes[i - 5].armed()) {  // and cancels
+        queue.remove(&nodes[i - 5]);
+        reference.erase({deadlines[i - 5], i - 5});
+      }
+    }
+    std::size_t visited = 0;
+    queue.for_each([&](aio::detail::timer_node*) { ++visited; });
+    mismatches += visited != reference.size();
+    while (!queue.empty()) {
+      mismatches += queue.top_deadline() != reference.begin()->first.first;
+      mismatches += queue.pop() != reference.begin()->second;
+      reference.erase(reference.begin());
+    }
+    CHECK(mismatches == 0);
+    CHECK(reference.empty());
+  }
+}
+
+TEST_CASE("timer queue: cancelling most timers rebuilds it, and the rest still pop in order", "[event_loop][timers]") {
   // Cancelled entries stay in the heap until dropped at the top; once they
   // outnumber the armed ones the heap is rebuilt from those. Either way a
   // cancelled timer never comes out and the others keep deadline+FIFO order.
   std::mt19937 random{7};
   std::vector<aio::detail::timer_node> nodes(20'000);
-  aio::detail::timer_heap heap;
+  aio::detail::timer_queue heap;
   std::map<std::pair<std::int64_t, std::size_t>, aio::detail::timer_node*> reference;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto deadline = static_cast<std::int64_t>(random() % 2000);

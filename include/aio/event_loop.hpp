@@ -20,7 +20,7 @@
 #include <aio/detail/reactor.hpp>
 #include <aio/detail/ready_queue.hpp>
 #include <aio/detail/task_context.hpp>
-#include <aio/detail/timer_heap.hpp>
+#include <aio/detail/timer_queue.hpp>
 #include <aio/detail/waiting_task.hpp>
 #include <aio/task.hpp>
 
@@ -276,7 +276,7 @@ class event_loop {
   std::unique_ptr<thread_pool> default_executor_;
   std::unique_ptr<detail::signal_state, detail::signal_state_deleter> signals_;
   detail::ready_queue ready_;
-  detail::timer_heap timers_;
+  detail::timer_queue timers_;
   detail::intrusive_list<detail::task_context> tasks_;
   /// The last task of the latest run of starts (schedule_start), and the
   /// ready queue's back position right after that run's entry.

@@ -16,7 +16,7 @@
 #pragma once
 
 #include <aio/detail/current_context.hpp>
-#include <aio/detail/timer_heap.hpp>
+#include <aio/detail/timer_queue.hpp>
 #include <aio/event_loop.hpp>
 #include <aio/exceptions.hpp>
 #include <aio/future.hpp>

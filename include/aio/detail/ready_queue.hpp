@@ -3,7 +3,7 @@
 // reached the program's high-water mark.
 #pragma once
 
-#include <aio/detail/trivial_array.hpp>
+#include <aio/detail/trivial_ring.hpp>
 
 #include <coroutine>
 #include <cstddef>
@@ -40,44 +40,20 @@ class ready_entry {
 
 class ready_queue {
  public:
-  ready_queue() {
-    ring_.grow_to(initial_capacity);
-    mask_ = initial_capacity - 1;
-  }
+  [[nodiscard]] bool empty() const noexcept { return ring_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return ring_.size(); }
 
-  [[nodiscard]] bool empty() const noexcept { return head_ == tail_; }
-  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(tail_ - head_); }
-
-  void push(ready_entry e) {
-    if (size() == mask_ + 1) [[unlikely]] grow();
-    ring_[tail_++ & mask_] = e;
-  }
-  ready_entry pop() noexcept { return ring_[head_++ & mask_]; }
+  void push(ready_entry e) { ring_.push_back(e); }
+  ready_entry pop() noexcept { return ring_.pop_front(); }
   /// Where the next push goes, and where the next pop comes from: positions
   /// that only ever grow.
-  [[nodiscard]] std::uint64_t back_position() const noexcept { return tail_; }
-  [[nodiscard]] std::uint64_t front_position() const noexcept { return head_; }
+  [[nodiscard]] std::uint64_t back_position() const noexcept { return ring_.back_position(); }
+  [[nodiscard]] std::uint64_t front_position() const noexcept { return ring_.front_position(); }
   /// The entry `ahead` places behind the front (which must exist).
-  [[nodiscard]] const ready_entry& entry_ahead(std::size_t ahead) const noexcept { return ring_[(head_ + ahead) & mask_]; }
+  [[nodiscard]] const ready_entry& entry_ahead(std::size_t ahead) const noexcept { return ring_[ahead]; }
 
  private:
-  static constexpr std::size_t initial_capacity = 1024;
-  // The entry at position p sits at p & mask. Doubling the block in place
-  // (trivial_array: realloc, so a big ring is not copied) makes the mask one
-  // bit wider: the entries whose position has that bit set move up by the old
-  // capacity, and every position stays what it was.
-  void grow() {
-    const std::size_t cap = mask_ + 1;
-    ring_.grow_to(2 * cap);
-    for (std::uint64_t p = head_; p != tail_; ++p)
-      if ((p & cap) != 0) ring_[(p & mask_) + cap] = ring_[p & mask_];
-    mask_ = 2 * cap - 1;
-  }
-
-  trivial_array<ready_entry> ring_;
-  std::size_t mask_ = 0;
-  std::uint64_t head_ = 0;
-  std::uint64_t tail_ = 0;
+  trivial_ring<ready_entry> ring_;
 };
 
 }  // namespace aio::detail

@@ -3,7 +3,7 @@
 
 #include <aio/detail/promise.hpp>
 #include <aio/detail/task_context.hpp>
-#include <aio/detail/timer_heap.hpp>
+#include <aio/detail/timer_queue.hpp>
 #include <aio/event_loop.hpp>
 
 #include <coroutine>

@@ -1,8 +1,8 @@
 // A growable array of trivially copyable elements, grown with realloc: the
-// storage of the loop's timer heap and ready queue.
+// storage of the loop's timer queue and (through trivial_ring) ready queue.
 //
 // Why not std::vector: a vector grows by allocating twice the room, copying,
-// and freeing the old block. With a million sleeping tasks the timer heap's
+// and freeing the old block. With a million sleeping tasks the timer queue's
 // arrays and the ready ring end up at tens of megabytes, and every block they
 // outgrew stays behind in malloc's heap, resident and unused (20 MB, 20 bytes
 // a task in memory_tasks, measured with mallinfo2). realloc lets glibc grow a
@@ -12,8 +12,10 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <type_traits>
+#include <utility>
 
 namespace aio::detail {
 
@@ -26,6 +28,17 @@ class trivial_array {
   trivial_array() noexcept = default;
   trivial_array(const trivial_array&) = delete;
   trivial_array& operator=(const trivial_array&) = delete;
+  trivial_array(trivial_array&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)), capacity_(std::exchange(o.capacity_, 0)) {}
+  trivial_array& operator=(trivial_array&& o) noexcept {
+    if (this != &o) {
+      std::free(data_);
+      data_ = std::exchange(o.data_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+      capacity_ = std::exchange(o.capacity_, 0);
+    }
+    return *this;
+  }
   ~trivial_array() { std::free(data_); }
 
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
@@ -37,6 +50,8 @@ class trivial_array {
   T& front() noexcept { return data_[0]; }
   const T& front() const noexcept { return data_[0]; }
   T& back() noexcept { return data_[size_ - 1]; }
+  T* begin() noexcept { return data_; }
+  T* end() noexcept { return data_ + size_; }
   const T* begin() const noexcept { return data_; }
   const T* end() const noexcept { return data_ + size_; }
 
@@ -45,6 +60,17 @@ class trivial_array {
     data_[size_++] = v;
   }
   void pop_back() noexcept { --size_; }
+  /// O(size()): for short arrays (the timer queue's list of runs).
+  void insert_front(const T& v) {
+    if (size_ == capacity_) reserve(capacity_ == 0 ? 64 : 2 * capacity_);
+    std::memmove(data_ + 1, data_, size_ * sizeof(T));
+    data_[0] = v;
+    ++size_;
+  }
+  void erase_at(std::size_t i) noexcept {
+    std::memmove(data_ + i, data_ + i + 1, (size_ - i - 1) * sizeof(T));
+    --size_;
+  }
   /// Keeps the first `n` elements (n <= size()); the room stays.
   void shrink_to(std::size_t n) noexcept { size_ = n; }
   void clear() noexcept { size_ = 0; }
