@@ -223,7 +223,7 @@ callback_handle event_loop::call_at(time_point when, detail::callback f) {
   node->loop = this;
   node->deadline = when.time_since_epoch().count();
   node->expire = &detail::callback_node::on_expire;
-  callback_handle h{node};  // the initial reference is the heap's, then the queue's
+  callback_handle h{node};  // the initial reference is the timer queue's, then the ready queue's
   add_timer(*node, node->deadline);
   return h;
 }
@@ -292,7 +292,7 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
   }
 
   // Due timers join the ready queue (in deadline order, FIFO on ties), a
-  // batch at a time: popping touches only the heap, so the nodes (in their
+  // batch at a time: popping touches only the queue, so the nodes (in their
   // sleeping frames, long out of the caches) are all fetched at once before
   // any is read, and then the task contexts the sleeps' wake-ups write.
   // Expiring only schedules, so nothing can run between a pop and its expire.

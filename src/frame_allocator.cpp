@@ -27,7 +27,8 @@ struct slab {
   bool listed;         // the class's current slab, or on its partial stack
   std::uint64_t free_bits[bitmap_words];  // bit set: the block is free
 };
-// Blocks start on a cache line: a 128-byte task state then spans two lines, not three.
+// The first block starts on a cache line: blocks of 64 or 128 bytes never
+// straddle two lines.
 constexpr std::size_t cache_line = 64;
 constexpr std::size_t header_bytes = (sizeof(slab) + cache_line - 1) / cache_line * cache_line;
 

@@ -307,9 +307,9 @@ template <class T> T run(task<T> main);
 template <class T> T run(task<T> main, virtual_time_t);
 
 namespace detail {
-inline void waiting_task::wake() noexcept {
-  context->waiting_on = nullptr;
-  context->loop->schedule(handle);
+inline void task_context::wake(std::coroutine_handle<> h) noexcept {
+  waiting_on = nullptr;
+  loop->schedule(h);
 }
 }  // namespace detail
 

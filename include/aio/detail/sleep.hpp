@@ -13,9 +13,10 @@ namespace aio::detail {
 
 /// Suspends until a deadline. The timer node lives in the awaiting frame: a
 /// sleep allocates nothing. With a million sleeping tasks every byte here is a
-/// megabyte, so it keeps 32 (a sleeping frame then fits 128, not 144): no
-/// task context pointer (the frame's promise has it; see context()), no
-/// deadline (the heap keeps it), and the amount shares its room with the handle.
+/// megabyte, so it keeps 32 bytes, not 48 (a sleeping frame is one 16-byte
+/// size class smaller for it): no task context pointer (the frame's promise
+/// has it; see context()), no deadline (the timer queue keeps it), and the
+/// amount shares its room with the handle.
 class sleep_operation : suspension, timer_node {
  public:
   /// `relative`: the deadline is `ns` after the loop's time when the await starts.
@@ -64,12 +65,7 @@ class sleep_operation : suspension, timer_node {
 
  private:
   [[nodiscard]] task_context* context() const noexcept { return promise_of(handle_).context(); }
-  /// The wake-up of waiting_task::wake, reaching the context through the frame.
-  void wake() noexcept {
-    task_context* ctx = context();
-    ctx->waiting_on = nullptr;
-    ctx->loop->schedule(handle_);
-  }
+  void wake() noexcept { context()->wake(handle_); }
   static std::coroutine_handle<> suspended(const suspension* s) noexcept {
     return static_cast<const sleep_operation*>(s)->handle_;
   }

@@ -113,6 +113,11 @@ struct task_context : list_node {
     return cancel_requests;
   }
 
+  /// The await the task is suspended at completed: the task is no longer
+  /// cancellable through it, and `h` (the suspended coroutine) resumes at the
+  /// next iteration (wake-ups always go through the ready queue).
+  void wake(std::coroutine_handle<> h) noexcept;  // defined in event_loop.hpp, after the loop
+
   /// Records that the task is now suspended at `s`. A cancel that arrived while
   /// the task was running is delivered now, as asyncio's __step does when the
   /// task yields with _must_cancel set.

@@ -43,12 +43,9 @@ class trivial_array {
 
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
   T& operator[](std::size_t i) noexcept { return data_[i]; }
   const T& operator[](std::size_t i) const noexcept { return data_[i]; }
-  T& front() noexcept { return data_[0]; }
-  const T& front() const noexcept { return data_[0]; }
   T& back() noexcept { return data_[size_ - 1]; }
   T* begin() noexcept { return data_; }
   T* end() noexcept { return data_ + size_; }
@@ -56,13 +53,13 @@ class trivial_array {
   const T* end() const noexcept { return data_ + size_; }
 
   void push_back(const T& v) {
-    if (size_ == capacity_) [[unlikely]] reserve(capacity_ == 0 ? 64 : 2 * capacity_);
+    if (size_ == capacity_) [[unlikely]] make_room_for_one();
     data_[size_++] = v;
   }
   void pop_back() noexcept { --size_; }
   /// O(size()): for short arrays (the timer queue's list of runs).
   void insert_front(const T& v) {
-    if (size_ == capacity_) reserve(capacity_ == 0 ? 64 : 2 * capacity_);
+    if (size_ == capacity_) make_room_for_one();
     std::memmove(data_ + 1, data_, size_ * sizeof(T));
     data_[0] = v;
     ++size_;
@@ -90,6 +87,8 @@ class trivial_array {
   }
 
  private:
+  void make_room_for_one() { reserve(capacity_ == 0 ? 64 : 2 * capacity_); }
+
   T* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;

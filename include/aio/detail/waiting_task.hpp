@@ -24,9 +24,8 @@ struct waiting_task : suspension {
     context->suspend_on(this);
   }
 
-  /// The operation completed: the task is no longer cancellable through us and
-  /// resumes at the next iteration (wake-ups always go through the ready queue).
-  void wake() noexcept;  // defined in event_loop.hpp, which includes this header
+  /// The operation completed: see task_context::wake.
+  void wake() noexcept { context->wake(handle); }
 };
 
 }  // namespace aio::detail
