@@ -3,6 +3,8 @@
 // nothing and unlinking a cancelled waiter is O(1).
 #pragma once
 
+#include <utility>
+
 namespace aio::detail {
 
 struct list_node {
@@ -61,7 +63,8 @@ template <class T>
 class compact_list {
  public:
   compact_list() noexcept = default;
-  compact_list(const compact_list&) = delete;
+  // Movable: the ring's items point to each other, never to the list.
+  compact_list(compact_list&& o) noexcept : first_(std::exchange(o.first_, nullptr)) {}
   compact_list& operator=(const compact_list&) = delete;
 
   [[nodiscard]] bool empty() const noexcept { return first_ == nullptr; }

@@ -94,24 +94,29 @@ class task_state final : public future_state<T>, public task_context {
     return extras_ && extras_->created_at.known() ? &extras_->created_at : nullptr;
   }
 
-  // take_root_result's sink
-  template <class... A>
-  void store_value(A&&... a) { this->value_.emplace(std::forward<A>(a)...); }
-  void store_error(std::exception_ptr e) noexcept { this->error_ = std::move(e); }
-
  private:
   static std::string name_of(const task_context* c) { return static_cast<const task_state*>(c)->name(); }
   static future_state_base* owner_of(const task_context* c) noexcept {
     return const_cast<task_state*>(static_cast<const task_state*>(c));
   }
+  /// take_root_result's sink: the value goes in place, the error to finish(),
+  /// which puts it where the waiters were.
+  struct result_sink {
+    task_state* self;
+    std::exception_ptr error;
+    template <class... A>
+    void store_value(A&&... a) { self->value_.emplace(std::forward<A>(a)...); }
+    void store_error(std::exception_ptr e) noexcept { error = std::move(e); }
+  };
   static void on_finished(task_context* ctx, std::coroutine_handle<> r, bool never_started) noexcept {
     auto* self = static_cast<task_state*>(ctx);
+    result_sink out{self, nullptr};
     status s = status::cancelled;
     self->root = {};
     if (never_started) r.destroy();
-    else s = take_root_result<T>(r, *self);
+    else s = take_root_result<T>(r, out);
     self->loop->untrack(*self);
-    self->finish(s);
+    self->finish(s, std::move(out.error));
     self->release();  // the loop's reference, held while the task was pending
   }
 
