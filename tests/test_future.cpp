@@ -257,6 +257,29 @@ aio::task<std::vector<std::string>> task_names() {
   co_return names;
 }
 
+// Names are kept aside, keyed by the task's state: a state freed and reused
+// for the next task must not hand its name on.
+aio::task<std::vector<std::string>> names_after_reuse() {
+  std::vector<std::string> names;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<aio::future<int>> named;
+    for (int i = 0; i < 100; ++i) named.push_back(aio::create_task(answer_after(1ms, i), "named-" + std::to_string(i)));
+    for (auto& f : named) co_await f;
+    names.push_back(named[7].get_name());
+    named.clear();  // the states go back to the pool
+    std::vector<aio::future<int>> plain;
+    for (int i = 0; i < 100; ++i) plain.push_back(aio::create_task(answer_after(1ms, i)));
+    for (auto& f : plain) {
+      const std::string name = f.get_name();
+      if (name.rfind("Task-", 0) != 0) names.push_back("inherited: " + name);
+      co_await f;
+    }
+    plain[3].set_name("late");  // a name given after the task finished
+    names.push_back(plain[3].get_name());
+  }
+  co_return names;
+}
+
 aio::task<void> cancelling_counters() {
   aio::future<int> f = aio::create_task(answer_after(10s, 1));
   co_await aio::yield();  // it sleeps
@@ -566,6 +589,11 @@ TEST_CASE("future: add_done_callback is scheduled, not called inline, and receiv
 }
 
 // --- task futures ------------------------------------------------------------------
+
+TEST_CASE("future of a task: a reused task state does not keep the name of the task before", "[future]") {
+  const std::vector<std::string> names = aio::test::run_test(names_after_reuse());
+  CHECK(names == std::vector<std::string>{"named-7", "late", "named-7", "late", "named-7", "late"});
+}
 
 TEST_CASE("future of a task: done, result, names", "[future]") {
   const std::vector<std::string> names = aio::test::run_test(task_names());

@@ -135,6 +135,7 @@ class future_state_base : public pooled {
   std::uint32_t refs_ = 1;
   status status_ = status::pending;
   mutable bool retrieved_ = false;  // the error was rethrown or read: no "never retrieved" report
+  bool has_extras_ = false;         // a task's: it has an entry in the extras table (task_extras.hpp)
 
   /// asyncio's "Task exception was never retrieved", through aio::log. Called
   /// by the most derived destructor that knows the name.

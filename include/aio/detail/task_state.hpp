@@ -4,10 +4,10 @@
 
 #include <aio/detail/future_state.hpp>
 #include <aio/detail/source_site.hpp>
+#include <aio/detail/task_extras.hpp>
 #include <aio/detail/task_context.hpp>
 #include <aio/task.hpp>
 
-#include <memory>
 #include <string>
 #include <utility>
 
@@ -50,9 +50,11 @@ class task_state final : public future_state<T>, public task_context {
   /// `name` is moved from only when it is not empty.
   task_state(event_loop& loop, std::coroutine_handle<task_promise<T>> h, std::string& name, std::uint64_t id,
              source_site created_at) noexcept
-      : extras_(name.empty() && !created_at.known()
-                    ? nullptr
-                    : std::make_unique<task_extras>(task_extras{std::move(name), created_at})) {
+  {
+    if (!name.empty() || created_at.known()) {
+      set_task_extras(this, task_extras{std::move(name), created_at});
+      this->has_extras_ = true;
+    }
     this->id = static_cast<std::uint32_t>(id);
     this->loop = &loop;
     this->root = h;
@@ -69,6 +71,7 @@ class task_state final : public future_state<T>, public task_context {
       this->retrieved_ = true;
     }
     if (root) root.destroy();  // only a task abandoned by close(): it never finished
+    if (this->has_extras_) erase_task_extras(this);
   }
 
   // Fitted to 8 bytes (104, not 112): the pool's other classes are for frames.
@@ -84,14 +87,18 @@ class task_state final : public future_state<T>, public task_context {
   [[nodiscard]] std::string task_name() const override { return name(); }
   void set_task_name(std::string n) override { set_name(std::move(n)); }
   [[nodiscard]] std::string name() const {
-    return extras_ && !extras_->name.empty() ? extras_->name : "Task-" + std::to_string(this->id);
+    if (this->has_extras_)
+      if (task_extras e = get_task_extras(this); !e.name.empty()) return std::move(e.name);
+    return "Task-" + std::to_string(this->id);
   }
   void set_name(std::string n) {
-    if (!extras_) extras_ = std::make_unique<task_extras>();
-    extras_->name = std::move(n);
+    set_task_extras_name(this, std::move(n));
+    this->has_extras_ = true;
   }
   [[nodiscard]] const source_site* created_at() const noexcept override {
-    return extras_ && extras_->created_at.known() ? &extras_->created_at : nullptr;
+    if (!this->has_extras_) return nullptr;
+    const source_site& site = task_extras_site(this);
+    return site.known() ? &site : nullptr;
   }
 
  private:
@@ -121,14 +128,6 @@ class task_state final : public future_state<T>, public task_context {
   }
 
   static constexpr task_context_kind kind_table{&task_state::on_finished, &task_state::name_of, &task_state::owner_of};
-
-  /// What most tasks do without: a name ("Task-<id>" otherwise) and, in
-  /// debug mode, where the task was created.
-  struct task_extras {
-    std::string name;
-    source_site created_at;
-  };
-  std::unique_ptr<task_extras> extras_;
 };
 
 }  // namespace aio::detail
