@@ -299,19 +299,23 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
   if (!timers_.empty()) {
     const std::int64_t now = now_ns();
     while (!timers_.empty() && timers_.top_deadline() <= now) {
-      detail::timer_node* due[16];
+      detail::due_timer due[16];
       std::size_t count = 0;
       do {
         due[count] = timers_.pop_unmarked();
-        __builtin_prefetch(due[count], 1);
+        __builtin_prefetch(due[count].target(), 1);
         ++count;
       } while (count < std::size(due) && !timers_.empty() && timers_.top_deadline() <= now);
       for (std::size_t i = 0; i < count; ++i) {
-        detail::timer_queue::mark_popped(due[i]);
-        detail::sleep_operation::prefetch_frame(due[i]);
+        detail::timer_queue::mark_popped(due[i].target());
+        if (due[i].is_sleep()) detail::sleep_operation::prefetch_frame(due[i].target());
       }
-      for (std::size_t i = 0; i < count; ++i) detail::sleep_operation::prefetch_context(due[i]);
-      for (std::size_t i = 0; i < count; ++i) due[i]->expire(due[i]);
+      for (std::size_t i = 0; i < count; ++i)
+        if (due[i].is_sleep()) detail::sleep_operation::prefetch_context(due[i].target());
+      for (std::size_t i = 0; i < count; ++i) {
+        if (due[i].is_sleep()) detail::sleep_operation::expire(due[i].target());
+        else due[i].node()->expire(due[i].node());
+      }
     }
   }
 
@@ -459,8 +463,9 @@ void event_loop::close() {
     if (e.what() == detail::ready_entry::kind::callback) static_cast<detail::callback_node*>(e.pointer())->release();
   }
   while (!timers_.empty()) {
-    detail::timer_node* t = timers_.pop();
-    if (t->expire == &detail::callback_node::on_expire) static_cast<detail::callback_node*>(t)->release();
+    const detail::due_timer t = timers_.pop();
+    if (!t.is_sleep() && t.node()->expire == &detail::callback_node::on_expire)
+      static_cast<detail::callback_node*>(t.node())->release();
   }
 }
 

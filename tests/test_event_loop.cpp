@@ -610,13 +610,15 @@ TEST_CASE("timer queue: pops in deadline order, FIFO on ties, with removals anyw
   std::vector<std::unique_ptr<aio::detail::timer_node>> nodes(3000);
   std::map<std::pair<std::int64_t, int>, aio::detail::timer_node*> reference;
   std::map<aio::detail::timer_node*, std::pair<std::int64_t, int>> key_of;
+  std::map<aio::detail::timer_node*, std::size_t> index_of;
   aio::detail::timer_queue heap;
   int armed = 0;
   auto arm = [&](std::size_t i) {
     auto& n = nodes[i];
     if (!n) n = std::make_unique<aio::detail::timer_node>();
     const auto deadline = static_cast<std::int64_t>(random() % 500);  // many ties
-    heap.push(n.get(), deadline);
+    heap.push(n.get(), deadline, i % 2 == 0);  // half of them as sleeps: the mark must come back out
+    index_of[n.get()] = i;
     reference[{deadline, armed}] = n.get();
     key_of[n.get()] = {deadline, armed};
     ++armed;
@@ -627,8 +629,10 @@ TEST_CASE("timer queue: pops in deadline order, FIFO on ties, with removals anyw
     const unsigned action = random() % 3;
     if (action == 0 && !heap.empty()) {
       // Pop: must be the reference's first.
-      aio::detail::timer_node* popped = heap.pop();
+      const aio::detail::due_timer due = heap.pop();
+      aio::detail::timer_node* popped = static_cast<aio::detail::timer_node*>(due.target());
       mismatches += popped != reference.begin()->second || popped->armed();
+      mismatches += due.is_sleep() != (index_of[popped] % 2 == 0);
       reference.erase(key_of[popped]);
     } else if (nodes[i] && nodes[i]->armed()) {
       heap.remove(nodes[i].get());  // a cancel, anywhere in the heap
@@ -663,11 +667,11 @@ TEST_CASE("timer queue: any arming order pops in deadline order, FIFO on ties", 
     std::size_t mismatches = 0;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       const std::int64_t d = deadlines[i] = deadline_of(i);
-      queue.push(&nodes[i], d);
+      queue.push(&nodes[i], d, false);
       reference[{d, i}] = &nodes[i];
       if (i % 7 == 6) {  // pops in between, as a running loop does
         mismatches += queue.top_deadline() != reference.begin()->first.first;
-        mismatches += queue.pop() != reference.begin()->second;
+        mismatches += queue.pop().node() != reference.begin()->second;
         reference.erase(reference.begin());
       }
       if (i % 11 == 10 && nodes[i - 5].armed()) {  // and cancels
@@ -676,11 +680,11 @@ TEST_CASE("timer queue: any arming order pops in deadline order, FIFO on ties", 
       }
     }
     std::size_t visited = 0;
-    queue.for_each([&](aio::detail::timer_node*) { ++visited; });
+    queue.for_each([&](aio::detail::timer_slot*) { ++visited; });
     mismatches += visited != reference.size();
     while (!queue.empty()) {
       mismatches += queue.top_deadline() != reference.begin()->first.first;
-      mismatches += queue.pop() != reference.begin()->second;
+      mismatches += queue.pop().node() != reference.begin()->second;
       reference.erase(reference.begin());
     }
     CHECK(mismatches == 0);
@@ -698,7 +702,7 @@ TEST_CASE("timer queue: cancelling most timers rebuilds it, and the rest still p
   std::map<std::pair<std::int64_t, std::size_t>, aio::detail::timer_node*> reference;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto deadline = static_cast<std::int64_t>(random() % 2000);
-    heap.push(&nodes[i], deadline);
+    heap.push(&nodes[i], deadline, false);
     reference[{deadline, i}] = &nodes[i];
   }
   // Cancel 9 in 10, in random order, popping now and then meanwhile.
@@ -717,7 +721,7 @@ TEST_CASE("timer queue: cancelling most timers rebuilds it, and the rest still p
         }
     }
     if (k % 97 == 0) {
-      aio::detail::timer_node* popped = heap.pop();
+      aio::detail::timer_node* popped = heap.pop().node();
       mismatches += popped != reference.begin()->second;
       reference.erase(reference.begin());
     }
@@ -725,27 +729,27 @@ TEST_CASE("timer queue: cancelling most timers rebuilds it, and the rest still p
   }
   while (!heap.empty()) {
     mismatches += heap.top_deadline() != reference.begin()->first.first;
-    aio::detail::timer_node* popped = heap.pop();
+    aio::detail::timer_node* popped = heap.pop().node();
     mismatches += popped != reference.begin()->second || popped->armed();
     reference.erase(reference.begin());
   }
   CHECK(mismatches == 0);
   CHECK(reference.empty());
   // Arming again after the heap emptied through cancels alone reuses it cleanly.
-  for (std::size_t i = 0; i < 10; ++i) heap.push(&nodes[i], 100 - static_cast<std::int64_t>(i));
+  for (std::size_t i = 0; i < 10; ++i) heap.push(&nodes[i], 100 - static_cast<std::int64_t>(i), false);
   for (std::size_t i = 0; i < 9; ++i) heap.remove(&nodes[i]);
   CHECK(heap.size() == 1);
   CHECK(heap.top_deadline() == 91);
-  CHECK(heap.pop() == &nodes[9]);
+  CHECK(heap.pop().node() == &nodes[9]);
   CHECK(heap.empty());
   // And after every armed timer was cancelled (the heap forgets them all).
-  for (std::size_t i = 0; i < 3; ++i) heap.push(&nodes[i], 5);
+  for (std::size_t i = 0; i < 3; ++i) heap.push(&nodes[i], 5, false);
   for (std::size_t i = 0; i < 3; ++i) heap.remove(&nodes[i]);
   CHECK(heap.empty());
-  heap.push(&nodes[3], 7);
-  heap.push(&nodes[4], 6);
-  CHECK(heap.pop() == &nodes[4]);
-  CHECK(heap.pop() == &nodes[3]);
+  heap.push(&nodes[3], 7, false);
+  heap.push(&nodes[4], 6, false);
+  CHECK(heap.pop().node() == &nodes[4]);
+  CHECK(heap.pop().node() == &nodes[3]);
   CHECK(heap.empty());
 }
 

@@ -237,8 +237,10 @@ class event_loop {
   /// them. The order is the same as with an entry each.
   void schedule_start(detail::task_context& t);
   /// Arms `n` to expire at `deadline_ns` on the loop's clock (now_ns()).
-  void add_timer(detail::timer_node& n, std::int64_t deadline_ns) { timers_.push(&n, deadline_ns); }
-  void remove_timer(detail::timer_node& n) noexcept {
+  void add_timer(detail::timer_node& n, std::int64_t deadline_ns) { timers_.push(&n, deadline_ns, false); }
+  /// The same for a sleep's timer, which the loop expires itself (see timer_node).
+  void add_sleep_timer(detail::timer_slot& n, std::int64_t deadline_ns) { timers_.push(&n, deadline_ns, true); }
+  void remove_timer(detail::timer_slot& n) noexcept {
     if (n.armed()) timers_.remove(&n);
   }
   [[nodiscard]] std::int64_t now_ns() const noexcept;

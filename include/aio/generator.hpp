@@ -133,7 +133,7 @@ class generator_step {
   void finish_step() {
     auto& p = handle_.promise();
     p.clear_continuation();
-    if (p.exception_) std::rethrow_exception(std::exchange(p.exception_, nullptr));
+    if (p.failed()) std::rethrow_exception(p.take_exception());
   }
   handle_type handle_;
   bool close_;

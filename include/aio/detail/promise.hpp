@@ -11,6 +11,8 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <memory>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -36,6 +38,44 @@ namespace aio::detail {
 /// that an exception escaping aio::run can be reported with the async chain it
 /// crossed (src/introspection.cpp). Free when debug mode is off.
 void note_exception_passing(const std::exception_ptr& e, source_site where) noexcept;
+
+/// Where an exception leaving a coroutine waits for the one awaiting it.
+///
+/// An exception that ends a coroutine is read by its awaiter right after, on
+/// the same thread, with nothing in between: the final suspend hands control
+/// straight to the awaiter (or, for a task's root, to its context), which
+/// takes the exception at once. So it need not wait in every frame: a
+/// per-thread slot holds it for that instant, and the frame keeps one bit
+/// saying it failed. A million sleeping tasks are 8 MB smaller for it (the
+/// frame of `co_await sleep(d)` drops from 112 to 96 bytes with g++).
+class exception_in_flight {
+ public:
+  static void put(std::exception_ptr e) noexcept {
+    auto& slot = slot_tls;
+    if (slot.occupied) std::destroy_at(slot.get());  // not reached: every put is taken before the next
+    std::construct_at(slot.get(), std::move(e));
+    slot.occupied = true;
+  }
+  static const std::exception_ptr& peek() noexcept { return *slot_tls.get(); }
+  static std::exception_ptr take() noexcept {
+    auto& slot = slot_tls;
+    assert(slot.occupied && "an exception in flight is taken once");
+    std::exception_ptr e = std::move(*slot.get());
+    std::destroy_at(slot.get());
+    slot.occupied = false;
+    return e;
+  }
+
+ private:
+  // Raw storage, so that the thread-local needs no constructor or destructor
+  // call (and so no guard on every access).
+  struct storage {
+    alignas(std::exception_ptr) unsigned char bytes[sizeof(std::exception_ptr)];
+    bool occupied;
+    std::exception_ptr* get() noexcept { return std::launder(reinterpret_cast<std::exception_ptr*>(bytes)); }
+  };
+  static inline thread_local constinit storage slot_tls{};
+};
 
 class promise_base : public pooled {
  public:
@@ -67,8 +107,20 @@ class promise_base : public pooled {
   std::suspend_always initial_suspend() const noexcept { return {}; }
   final_awaiter final_suspend() const noexcept { return {}; }
   void unhandled_exception() noexcept {
-    exception_ = std::current_exception();
-    note_exception_passing(exception_, suspended_at());
+    exception_in_flight::put(std::current_exception());
+    awaiter_ |= failed_bit;
+    note_exception_passing(exception_in_flight::peek(), suspended_at());
+  }
+  promise_base(const promise_base&) = delete;
+  ~promise_base() {
+    if (failed()) (void)exception_in_flight::take();  // not reached: the awaiter takes it first
+  }
+
+  /// The body ended with an exception, which take_exception() hands over once.
+  [[nodiscard]] bool failed() const noexcept { return (awaiter_ & failed_bit) != 0; }
+  std::exception_ptr take_exception() noexcept {
+    awaiter_ &= ~failed_bit;
+    return exception_in_flight::take();
   }
 
 #if AIO_ASYNC_STACKS
@@ -102,15 +154,14 @@ class promise_base : public pooled {
   [[nodiscard]] source_site suspended_at() const noexcept { return site_; }
 
   [[nodiscard]] task_context* context() const noexcept { return context_; }
-  [[nodiscard]] std::exception_ptr exception() const noexcept { return exception_; }
 
   /// Who awaits this coroutine: null for a task's root (its context gets the
   /// result), else the awaiting coroutine, resumed when this one finishes (or,
   /// for a generator, yields).
   [[nodiscard]] std::coroutine_handle<> continuation() const noexcept {
-    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(awaiter_ & ~start_bits));
+    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(awaiter_ & ~state_bits));
   }
-  void clear_continuation() noexcept { awaiter_ = 0; }
+  void clear_continuation() noexcept { awaiter_ &= failed_bit; }
 
   /// Runs this coroutine (`self`, suspended) right here for `awaiter`, which
   /// awaits it. Returns true if `awaiter` must suspend: this coroutine
@@ -122,7 +173,7 @@ class promise_base : public pooled {
   /// -O0 and under AddressSanitizer).
   bool run_inline_for(std::coroutine_handle<> self, std::coroutine_handle<> awaiter) noexcept {
     const auto address = reinterpret_cast<std::uintptr_t>(awaiter.address());
-    assert((address & start_bits) == 0 && "coroutine frames are at least 4-byte aligned");
+    assert((address & state_bits) == 0 && "coroutine frames are at least 8-byte aligned");
     awaiter_ = address | static_cast<std::uintptr_t>(start_state::inline_running);
     self.resume();
     if (start() == start_state::inline_finished) return false;
@@ -141,27 +192,29 @@ class promise_base : public pooled {
   }
 
   task_context* context_ = nullptr;
-  std::exception_ptr exception_;
   source_site site_;  // one pointer with g++ (see source_site.hpp)
 
  private:
-  /// How the awaiter started us (see run_inline_for), kept in the low bits of
-  /// the awaiter's address: frames are 16-byte aligned, and every frame in a
-  /// million-task program is 8 bytes smaller for it.
+  /// How the awaiter started us (see run_inline_for), and whether the body
+  /// failed, kept in the low bits of the awaiter's address: frames are
+  /// 16-byte aligned, and every frame in a million-task program is 8 bytes
+  /// smaller for each.
   enum class start_state : std::uintptr_t { scheduled, inline_running, inline_finished };
   static constexpr std::uintptr_t start_bits = 3;
+  static constexpr std::uintptr_t failed_bit = 4;
+  static constexpr std::uintptr_t state_bits = start_bits | failed_bit;
   [[nodiscard]] start_state start() const noexcept { return static_cast<start_state>(awaiter_ & start_bits); }
   void set_start(start_state s) noexcept { awaiter_ = (awaiter_ & ~start_bits) | static_cast<std::uintptr_t>(s); }
 
-  std::uintptr_t awaiter_ = 0;  // continuation() | start_state
+  std::uintptr_t awaiter_ = 0;  // continuation() | failed_bit | start_state
 
  protected:
   // The check inline, the rethrow out of line: result() sits on the path of
   // every await of a task, and must stay small enough to be inlined there.
-  void rethrow_if_failed() const {
-    if (exception_) [[unlikely]] rethrow();
+  void rethrow_if_failed() {
+    if (failed()) [[unlikely]] rethrow();
   }
-  [[noreturn, gnu::noinline, gnu::cold]] void rethrow() const { std::rethrow_exception(exception_); }
+  [[noreturn, gnu::noinline, gnu::cold]] void rethrow() { std::rethrow_exception(take_exception()); }
 };
 
 template <class T>

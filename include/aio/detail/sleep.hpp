@@ -11,13 +11,14 @@
 
 namespace aio::detail {
 
-/// Suspends until a deadline. The timer node lives in the awaiting frame: a
-/// sleep allocates nothing. With a million sleeping tasks every byte here is a
-/// megabyte, so it keeps 32 bytes, not 48 (a sleeping frame is one 16-byte
-/// size class smaller for it): no task context pointer (the frame's promise
-/// has it; see context()), no deadline (the timer queue keeps it), and the
-/// amount shares its room with the handle.
-class sleep_operation : suspension, timer_node {
+/// Suspends until a deadline. The timer lives in the awaiting frame: a sleep
+/// allocates nothing. With a million sleeping tasks every byte here is a
+/// megabyte, so it keeps 24 bytes, not 48 (a sleeping frame is 96 bytes, two
+/// 16-byte size classes smaller for it): no task context pointer (the frame's
+/// promise has it; see context()), no deadline (the timer queue keeps it), no
+/// expiry function (the loop calls expire() for every timer armed with
+/// add_sleep_timer), and the amount shares its room with the handle.
+class sleep_operation : suspension, timer_slot {
  public:
   /// `relative`: the deadline is `ns` after the loop's time when the await starts.
   sleep_operation(std::int64_t ns, bool relative) noexcept : relative_(relative), amount_(ns) {}
@@ -42,8 +43,7 @@ class sleep_operation : suspension, timer_node {
       loop.schedule(h);
       return;
     }
-    expire = &on_expire;
-    loop.add_timer(*this, relative_ ? amount + loop.now_ns() : amount);
+    loop.add_sleep_timer(*this, relative_ ? amount + loop.now_ns() : amount);
     ops = &detail::suspension_ops_for<&on_cancel, "aio::sleep", &suspended>;
     ctx->suspend_on(this);
   }
@@ -52,15 +52,17 @@ class sleep_operation : suspension, timer_node {
     context()->throw_if_cancel_pending();
   }
 
-  /// If `t` is a sleep's timer, starts fetching what expiring it reads: the
-  /// loop pops a batch of due timers and calls these for all of them, one
-  /// step at a time (the node, then its frame's promise, then the task
-  /// context), before expiring any, so that those misses overlap.
-  static void prefetch_frame(const timer_node* t) noexcept {
-    if (t->expire == &on_expire) __builtin_prefetch(static_cast<const sleep_operation*>(t)->handle_.address());
+  /// Wakes the sleeper: `t` (a sleep's timer) expired.
+  static void expire(timer_slot* t) noexcept { static_cast<sleep_operation*>(t)->wake(); }
+  /// Start fetching what expire() reads: the loop pops a batch of due timers
+  /// and calls these for all the sleeps among them, one step at a time (the
+  /// timer, then its frame's promise, then the task context), before expiring
+  /// any, so that those misses overlap.
+  static void prefetch_frame(const timer_slot* t) noexcept {
+    __builtin_prefetch(static_cast<const sleep_operation*>(t)->handle_.address());
   }
-  static void prefetch_context(const timer_node* t) noexcept {
-    if (t->expire == &on_expire) __builtin_prefetch(static_cast<const sleep_operation*>(t)->context(), 1);
+  static void prefetch_context(const timer_slot* t) noexcept {
+    __builtin_prefetch(static_cast<const sleep_operation*>(t)->context(), 1);
   }
 
  private:
@@ -69,7 +71,6 @@ class sleep_operation : suspension, timer_node {
   static std::coroutine_handle<> suspended(const suspension* s) noexcept {
     return static_cast<const sleep_operation*>(s)->handle_;
   }
-  static void on_expire(timer_node* t) noexcept { static_cast<sleep_operation*>(t)->wake(); }
   static bool on_cancel(suspension* s) noexcept {
     auto* self = static_cast<sleep_operation*>(s);
     // Popped by the loop but not yet expired (it expires due timers in
@@ -81,7 +82,7 @@ class sleep_operation : suspension, timer_node {
     return true;
   }
 
-  // The flags first: they fit beside the timer node's 32-bit slot.
+  // The flags first: they fit beside the timer's 32-bit slot.
   bool relative_;
   bool cancelled_ = false;
   union {

@@ -21,11 +21,12 @@ future_state_base::status take_root_result(std::coroutine_handle<> root, Out& ou
   auto h = std::coroutine_handle<task_promise<T>>::from_address(root.address());
   auto& p = h.promise();
   future_state_base::status s = future_state_base::status::value;
-  if (p.exception_) {
-    if (is_cancellation(p.exception_)) {
+  if (p.failed()) {
+    std::exception_ptr e = p.take_exception();
+    if (is_cancellation(e)) {
       s = future_state_base::status::cancelled;
     } else {
-      out.store_error(std::move(p.exception_));
+      out.store_error(std::move(e));
       s = future_state_base::status::error;
     }
   } else {

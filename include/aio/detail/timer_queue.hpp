@@ -43,15 +43,38 @@
 
 namespace aio::detail {
 
-/// A timer, armed with its deadline (the queue keeps the deadline; a node
-/// that needs it later keeps its own copy).
-struct timer_node {
+/// What the queue keeps in an armed timer: the slot of its entry. (The
+/// deadline stays in the queue; a timer that needs it later keeps a copy.)
+struct timer_slot {
   static constexpr std::uint32_t not_armed = UINT32_MAX;
+  std::uint32_t slot = not_armed;  // the queue's handle on this timer while armed
+  [[nodiscard]] bool armed() const noexcept { return slot != not_armed; }
+};
+
+/// A timer that names what its expiry does: callbacks and timeouts. A sleep,
+/// the timer there may be a million of, keeps no such function (8 bytes in
+/// every sleeping frame): the queue marks it as a sleep instead, and the loop
+/// knows what a sleep's expiry does.
+struct timer_node : timer_slot {
   /// Called when the deadline passes, while the loop moves due timers to its
   /// ready queue. It must only schedule work, never run it.
   void (*expire)(timer_node*) noexcept = nullptr;
-  std::uint32_t slot = not_armed;  // the queue's handle on this node while armed
-  [[nodiscard]] bool armed() const noexcept { return slot != not_armed; }
+};
+
+/// A timer taken from the queue: a sleep's timer_slot or a timer_node.
+class due_timer {
+ public:
+  [[nodiscard]] timer_slot* target() const noexcept {
+    return reinterpret_cast<timer_slot*>(bits_ & ~sleep_tag);
+  }
+  [[nodiscard]] bool is_sleep() const noexcept { return (bits_ & sleep_tag) != 0; }
+  /// The timer, which is not a sleep's.
+  [[nodiscard]] timer_node* node() const noexcept { return static_cast<timer_node*>(target()); }
+
+ private:
+  friend class timer_queue;
+  static constexpr std::uintptr_t sleep_tag = 2;  // bit 0 marks free slots (see timer_queue::free_slot)
+  std::uintptr_t bits_;
 };
 
 class timer_queue {
@@ -66,15 +89,17 @@ class timer_queue {
     return heads_[0].deadline;
   }
 
-  /// Arms `n` to expire at `deadline` (nanoseconds on the loop's clock).
-  void push(timer_node* n, std::int64_t deadline) {
+  /// Arms `n` to expire at `deadline` (nanoseconds on the loop's clock);
+  /// `is_sleep`: n is a sleep's, else a timer_node.
+  void push(timer_slot* n, std::int64_t deadline, bool is_sleep) {
+    void* const target = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(n) | (is_sleep ? due_timer::sleep_tag : 0));
     std::uint32_t s = free_slot_;
     if (s != none) {
       free_slot_ = next_free(s);
-      slots_[s] = n;
+      slots_[s] = target;
     } else {
       s = static_cast<std::uint32_t>(slots_.size());
-      slots_.push_back(n);
+      slots_.push_back(target);
     }
     try {
       insert({deadline, next_sequence_, s});
@@ -88,26 +113,27 @@ class timer_queue {
   }
 
   /// Removes and returns the earliest timer; the queue must not be empty.
-  timer_node* pop() noexcept {
-    timer_node* n = pop_unmarked();
-    mark_popped(n);
-    return n;
+  due_timer pop() noexcept {
+    due_timer t = pop_unmarked();
+    mark_popped(t.target());
+    return t;
   }
-  /// pop() without writing to the node, which is likely out of the caches:
-  /// the loop pops a batch of due timers, prefetches their nodes, then marks
-  /// them with mark_popped() before anything else can see them.
-  timer_node* pop_unmarked() noexcept {
+  /// pop() without writing to the timer, which is likely out of the caches:
+  /// the loop pops a batch of due timers, prefetches them, then marks them
+  /// with mark_popped() before anything else can see them.
+  due_timer pop_unmarked() noexcept {
     drop_cancelled_first();
     const std::uint32_t s = take_first();
-    timer_node* n = node_in(s);
+    due_timer t;
+    t.bits_ = reinterpret_cast<std::uintptr_t>(slots_[s]);
     free_slot(s);
     --live_;
-    return n;
+    return t;
   }
-  static void mark_popped(timer_node* n) noexcept { n->slot = timer_node::not_armed; }
+  static void mark_popped(timer_slot* n) noexcept { n->slot = timer_slot::not_armed; }
 
   /// Disarms `n` (armed): O(1), its entry stays behind until it is dropped.
-  void remove(timer_node* n) noexcept {
+  void remove(timer_slot* n) noexcept {
     slots_[n->slot] = nullptr;
     mark_popped(n);
     --live_;
@@ -121,7 +147,7 @@ class timer_queue {
     for (const run_key& k : by_last_) {
       const trivial_ring<entry>& entries = runs_[k.run];
       for (std::size_t i = 0; i < entries.size(); ++i)
-        if (timer_node* n = node_in(entries[i].slot)) f(n);
+        if (slots_[entries[i].slot] != nullptr) f(target_in(entries[i].slot));
     }
   }
 
@@ -149,11 +175,12 @@ class timer_queue {
            (a.deadline == b.deadline && static_cast<std::int32_t>(a.sequence - b.sequence) < 0);
   }
 
-  // --- slots: a slot holds its armed node; null once the node was cancelled
-  // (its entry is still queued); or, while free, the next free slot, tagged
-  // with the low bit (nodes are aligned, so a node pointer never has it).
-  [[nodiscard]] timer_node* node_in(std::uint32_t s) const noexcept {
-    return static_cast<timer_node*>(slots_[s]);
+  // --- slots: a slot holds its armed timer (tagged if a sleep's, see
+  // due_timer); null once the timer was cancelled (its entry is still
+  // queued); or, while free, the next free slot, tagged with the low bit
+  // (timers are aligned, so their addresses never have it).
+  [[nodiscard]] timer_slot* target_in(std::uint32_t s) const noexcept {
+    return reinterpret_cast<timer_slot*>(reinterpret_cast<std::uintptr_t>(slots_[s]) & ~due_timer::sleep_tag);
   }
   [[nodiscard]] std::uint32_t next_free(std::uint32_t s) const noexcept {
     return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(slots_[s]) >> 1);
@@ -214,7 +241,7 @@ class timer_queue {
     return e.slot;
   }
   void drop_cancelled_first() noexcept {
-    while (node_in(first_of(heads_[0].run).slot) == nullptr) {
+    while (slots_[first_of(heads_[0].run).slot] == nullptr) {
       free_slot(take_first());
       --cancelled_;
     }
@@ -261,7 +288,7 @@ class timer_queue {
       trivial_ring<entry>& entries = runs_[r];
       for (std::size_t n = entries.size(); n > 0; --n) {
         const entry e = entries.pop_front();
-        if (node_in(e.slot) != nullptr) entries.push_back(e);  // room is there: one just left
+        if (slots_[e.slot] != nullptr) entries.push_back(e);  // room is there: one just left
         else free_slot(e.slot);
       }
       if (entries.empty()) spare_runs_.push_back(r);
@@ -310,7 +337,7 @@ class timer_queue {
   trivial_array<run_key> by_last_;         // the runs in use, in the order of their last entries
   trivial_array<run_key> heads_;          // the runs in use, a heap by their first entries
   trivial_array<std::uint32_t> spare_runs_;
-  trivial_array<void*> slots_;  // by slot: see node_in
+  trivial_array<void*> slots_;  // by slot: see target_in
   std::uint32_t free_slot_ = none;
   std::uint32_t next_sequence_ = 0;
   std::size_t live_ = 0;
