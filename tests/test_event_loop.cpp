@@ -753,6 +753,57 @@ TEST_CASE("timer queue: cancelling most timers rebuilds it, and the rest still p
   CHECK(heap.empty());
 }
 
+TEST_CASE("timer queue: after a mass cancellation the survivors get new slots and still pop and cancel right",
+          "[event_loop][timers]") {
+  // Big enough for the rebuild to give memory back: the runs are shortened in
+  // place (rotated first: the queue popped some, so a run starts mid-block)
+  // and the live timers renumbered. Half the timers are armed in increasing
+  // order (one long run), then half at random (many runs).
+  std::mt19937 random{11};
+  const std::size_t count = 200'000;
+  std::vector<aio::detail::timer_node> nodes(count);
+  std::vector<std::int64_t> deadline(count);
+  aio::detail::timer_queue queue;
+  for (const std::size_t parity : {0, 1})
+    for (std::size_t i = parity; i < count; i += 2) {
+      deadline[i] = parity == 0 ? static_cast<std::int64_t>(i) : static_cast<std::int64_t>(random() % count);
+      queue.push(&nodes[i], deadline[i], i % 3 == 0);
+    }
+  std::vector<std::size_t> order(count);
+  for (std::size_t i = 0; i < count; ++i) order[i] = i;
+  auto armed_before = [](std::size_t a, std::size_t b) { return a % 2 != b % 2 ? a % 2 == 0 : a < b; };
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return deadline[a] != deadline[b] ? deadline[a] < deadline[b] : armed_before(a, b);
+  });
+  std::size_t mismatches = 0;
+  std::size_t next_due = 0;
+  for (; next_due < 1000; ++next_due) mismatches += queue.pop().target() != &nodes[order[next_due]];
+  // Cancel all but about 1 in 20 of the rest, in random order.
+  std::vector<std::size_t> victims(order.begin() + 1000, order.end());
+  std::shuffle(victims.begin(), victims.end(), random);
+  victims.resize(victims.size() * 19 / 20);
+  for (std::size_t i : victims) queue.remove(&nodes[i]);
+  // Then some of the survivors too: their slots are the renumbered ones.
+  std::size_t late_cancels = 0;
+  for (std::size_t k = 1000; k < count && late_cancels < 100; ++k)
+    if (nodes[order[k]].armed() && k % 3 == 0) {
+      queue.remove(&nodes[order[k]]);
+      ++late_cancels;
+    }
+  std::size_t survivors = 0;
+  for (std::size_t k = next_due; k < count; ++k) survivors += nodes[order[k]].armed();
+  CHECK(queue.size() == survivors);
+  for (std::size_t k = next_due; k < count; ++k) {
+    const std::size_t i = order[k];
+    if (!nodes[i].armed()) continue;
+    const aio::detail::due_timer due = queue.pop();
+    mismatches += due.target() != &nodes[i] || due.is_sleep() != (i % 3 == 0) || nodes[i].armed();
+  }
+  CHECK(mismatches == 0);
+  CHECK(late_cancels == 100);
+  CHECK(queue.empty());
+}
+
 // --- the ready queue (detail/ready_queue.hpp) -------------------------------
 
 TEST_CASE("ready queue: FIFO across growth, also when full while wrapped around", "[event_loop]") {

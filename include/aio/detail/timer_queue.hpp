@@ -272,25 +272,56 @@ class timer_queue {
   void forget_all() noexcept {
     for (const run_key& k : by_last_) {
       runs_[k.run].clear();
+      runs_[k.run].release_unused_room();
       spare_runs_.push_back(k.run);
     }
     by_last_.clear();
     heads_.clear();
     slots_.clear();
+    slots_.release_unused_room();
     free_slot_ = none;
     cancelled_ = 0;
   }
   /// Drops every cancelled entry: each run keeps its live ones, in order.
+  /// After a mass cancellation (most slots free), the live timers are also
+  /// given new slots from 0, so that the memory of the cancelled ones goes
+  /// back (their runs' too: release_unused_room).
   void rebuild() noexcept {
+    const bool renumber = slots_.size() * sizeof(void*) >= trivial_array<void*>::big_block && live_ < slots_.size() / 4;
+    trivial_array<void*> renumbered;
+    if (renumber) {
+      try {
+        renumbered.reserve(live_);
+      } catch (const std::bad_alloc&) {
+        return rebuild_in(nullptr);
+      }
+    }
+    rebuild_in(renumber ? &renumbered : nullptr);
+    if (renumber) {
+      slots_ = std::move(renumbered);
+      free_slot_ = none;
+    }
+  }
+  void rebuild_in(trivial_array<void*>* renumbered) noexcept {
     std::size_t kept_runs = 0;
     for (const run_key& k : by_last_) {
       const std::uint32_t r = k.run;
       trivial_ring<entry>& entries = runs_[r];
       for (std::size_t n = entries.size(); n > 0; --n) {
-        const entry e = entries.pop_front();
-        if (slots_[e.slot] != nullptr) entries.push_back(e);  // room is there: one just left
-        else free_slot(e.slot);
+        entry e = entries.pop_front();
+        if (slots_[e.slot] == nullptr) {
+          if (renumbered == nullptr) free_slot(e.slot);
+          continue;
+        }
+        if (renumbered != nullptr) {
+          const auto s = static_cast<std::uint32_t>(renumbered->size());
+          renumbered->push_back(slots_[e.slot]);  // reserved: cannot throw
+          target_in(e.slot)->slot = s;
+          e.slot = s;
+        }
+        entries.push_back(e);  // room is there: one just left
       }
+      entries.release_unused_room();
       if (entries.empty()) spare_runs_.push_back(r);
       else by_last_[kept_runs++] = key_of(r, entries.back());
     }

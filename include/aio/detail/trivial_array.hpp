@@ -80,6 +80,29 @@ class trivial_array {
     data_ = static_cast<T*>(bigger);
     capacity_ = n;
   }
+  /// Gives back the room beyond size() if it is at least half the block and
+  /// the block is big (see big_block): after a mass cancellation, the timer
+  /// queue returns what the cancelled timers took. Small blocks keep their
+  /// room, so that arrays emptied and refilled all the time do not churn.
+  void release_unused_room() noexcept {
+    if (capacity_ * sizeof(T) >= big_block && size_ <= capacity_ / 2) shrink_capacity_to(size_);
+  }
+  /// Keeps `n` elements (n <= size()) and gives back the rest of the block.
+  void shrink_capacity_to(std::size_t n) noexcept {
+    size_ = n;
+    if (n == 0) {
+      std::free(data_);
+      data_ = nullptr;
+      capacity_ = 0;
+    } else if (void* smaller = std::realloc(data_, n * sizeof(T))) {
+      data_ = static_cast<T*>(smaller);
+      capacity_ = n;
+    }  // else: a failed shrink keeps the whole block, which is fine
+  }
+  /// Where giving memory back starts to matter (and where glibc's malloc
+  /// serves blocks with mmap, so that a shrunk block's pages go back at once).
+  static constexpr std::size_t big_block = 256 * 1024;
+
   /// Grows the array to `n` elements (n >= size()), the new ones uninitialised.
   void grow_to(std::size_t n) {
     reserve(n);

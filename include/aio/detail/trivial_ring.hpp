@@ -13,6 +13,7 @@
 #include <aio/detail/trivial_array.hpp>
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 
 namespace aio::detail {
@@ -48,6 +49,26 @@ class trivial_ring {
   }
   T pop_front() noexcept { return block_[head_++ & mask_]; }
   void clear() noexcept { head_ = tail_; }
+
+  /// Gives back at least half of the block, if the elements fit in that and
+  /// the block is big (trivial_array::big_block), so that a ring emptied by a
+  /// mass cancellation returns its memory. In place: the elements are
+  /// rotated to the start of the block, which realloc then shortens (no
+  /// second block, so the process's peak does not grow on the way down).
+  /// Positions start again at 0: only for rings whose positions nobody
+  /// keeps (the timer queue's runs).
+  void release_unused_room() noexcept {
+    const std::size_t cap = block_.size();
+    std::size_t fit = initial_capacity;
+    while (fit < size()) fit *= 2;
+    if (cap * sizeof(T) < trivial_array<T>::big_block || 2 * fit > cap) return;
+    const std::size_t n = size();
+    std::rotate(block_.begin(), block_.begin() + (head_ & mask_), block_.end());
+    block_.shrink_capacity_to(fit);
+    mask_ = fit - 1;
+    head_ = 0;
+    tail_ = n;
+  }
 
  private:
   static constexpr std::size_t initial_capacity = 64;
