@@ -400,7 +400,8 @@ void event_loop::report_deadlock(const detail::future_state_base* waiting_for) {
   bool first = true;
   tasks_.for_each([&](const detail::task_context* t) {
     msg << (first ? "" : ", ") << "'" << t->display_name() << "'";
-    if (t->waiting_on != nullptr) msg << " (waiting on " << t->waiting_on->ops->what << suspended_where(*t) << ")";
+    if (const detail::suspension* s = t->waiting_on())
+      msg << " (waiting on " << s->ops->what << suspended_where(*t) << ")";
     first = false;
   });
   if (first) msg << "no task";

@@ -68,7 +68,7 @@ namespace {
 
 /// The coroutine a context is suspended in, or null while it runs or is ready.
 std::coroutine_handle<> innermost(const task_context& t) noexcept {
-  const suspension* s = t.waiting_on;
+  const suspension* s = t.waiting_on();
   if (s == nullptr) return {};
   if (s->ops->suspended != nullptr) return s->ops->suspended(s);
   return static_cast<const waiting_task*>(s)->handle;
@@ -129,7 +129,8 @@ void note_exception_passing(const std::exception_ptr& e, source_site where) noex
 
 const char* task_info::waiting_on() const noexcept {
   const detail::task_context* t = state_ ? state_->task() : nullptr;
-  return t && t->waiting_on ? t->waiting_on->ops->what : nullptr;
+  const detail::suspension* s = t ? t->waiting_on() : nullptr;
+  return s ? s->ops->what : nullptr;
 }
 
 std::vector<stack_frame> task_info::get_stack() const {

@@ -50,7 +50,7 @@ void timeout_scope::expire() noexcept {
   // The work's wake-up is already queued: it finished (or got its result) in
   // this very iteration. Give it that iteration before cancelling, so a result
   // that arrives together with the deadline is returned, never dropped.
-  if (ctx_->waiting_on == nullptr && !deferred_) {
+  if (ctx_->waiting_on() == nullptr && !deferred_) {
     deferred_ = true;
     ctx_->loop->add_timer(timer_, ctx_->loop->now_ns() + 1);
     return;

@@ -310,7 +310,7 @@ template <class T> T run(task<T> main, virtual_time_t);
 
 namespace detail {
 inline void task_context::wake(std::coroutine_handle<> h) noexcept {
-  waiting_on = nullptr;
+  set_waiting_on(nullptr);
   loop->schedule(h);
 }
 }  // namespace detail

@@ -104,6 +104,7 @@ struct task_child final : task_context {
     loop = &l;
     auto h = t.release();
     h.promise().context_ = this;
+    h.promise().make_root();
     root = h;
     kind = &kind_table;
     ++g.remaining;

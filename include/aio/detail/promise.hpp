@@ -90,7 +90,7 @@ class promise_base : public pooled {
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
       promise_base& p = h.promise();
-      if (p.continuation()) return p.back_to_awaiter();
+      if (!p.is_root()) return p.back_to_awaiter();
       p.context_->root_done(h, false);
       return std::noop_coroutine();
     }
@@ -159,7 +159,21 @@ class promise_base : public pooled {
   /// result), else the awaiting coroutine, resumed when this one finishes (or,
   /// for a generator, yields).
   [[nodiscard]] std::coroutine_handle<> continuation() const noexcept {
+    if (is_root()) return {};
     return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(awaiter_ & ~state_bits));
+  }
+
+  /// Makes this coroutine a task's root (create_task, a gather child): no
+  /// one awaits it, so its awaiter word holds instead the suspension the
+  /// whole task waits on (task_context::waiting_on).
+  void make_root() noexcept { awaiter_ = static_cast<std::uintptr_t>(start_state::root); }
+  [[nodiscard]] bool is_root() const noexcept { return start() == start_state::root; }
+  [[nodiscard]] suspension* waiting_on() const noexcept {
+    return reinterpret_cast<suspension*>(awaiter_ & ~state_bits);
+  }
+  void set_waiting_on(suspension* s) noexcept {
+    assert((reinterpret_cast<std::uintptr_t>(s) & state_bits) == 0 && "suspensions are 8-byte aligned");
+    awaiter_ = reinterpret_cast<std::uintptr_t>(s) | (awaiter_ & state_bits);
   }
   void clear_continuation() noexcept { awaiter_ &= failed_bit; }
 
@@ -188,7 +202,7 @@ class promise_base : public pooled {
       set_start(start_state::inline_finished);
       return std::noop_coroutine();
     }
-    return continuation();
+    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(awaiter_ & ~state_bits));
   }
 
   task_context* context_ = nullptr;
@@ -199,14 +213,14 @@ class promise_base : public pooled {
   /// failed, kept in the low bits of the awaiter's address: frames are
   /// 16-byte aligned, and every frame in a million-task program is 8 bytes
   /// smaller for each.
-  enum class start_state : std::uintptr_t { scheduled, inline_running, inline_finished };
+  enum class start_state : std::uintptr_t { scheduled, inline_running, inline_finished, root };
   static constexpr std::uintptr_t start_bits = 3;
   static constexpr std::uintptr_t failed_bit = 4;
   static constexpr std::uintptr_t state_bits = start_bits | failed_bit;
   [[nodiscard]] start_state start() const noexcept { return static_cast<start_state>(awaiter_ & start_bits); }
   void set_start(start_state s) noexcept { awaiter_ = (awaiter_ & ~start_bits) | static_cast<std::uintptr_t>(s); }
 
-  std::uintptr_t awaiter_ = 0;  // continuation() | failed_bit | start_state
+  std::uintptr_t awaiter_ = 0;  // continuation() or, for a root, waiting_on(); | failed_bit | start_state
 
  protected:
   // The check inline, the rethrow out of line: result() sits on the path of
@@ -292,5 +306,10 @@ task_context* context_of(std::coroutine_handle<P> h) noexcept {
                 "(its promise carries the task context that cancellation needs)");
   return h.promise().context_;
 }
+
+inline suspension* task_context::waiting_on() const noexcept {
+  return root ? promise_of(root).waiting_on() : nullptr;
+}
+inline void task_context::set_waiting_on(suspension* s) noexcept { promise_of(root).set_waiting_on(s); }
 
 }  // namespace aio::detail

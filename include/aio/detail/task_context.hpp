@@ -76,7 +76,6 @@ struct suspension {
 
 struct task_context : list_node {
   event_loop* loop = nullptr;
-  suspension* waiting_on = nullptr;
   std::coroutine_handle<> root;
   const task_context_kind* kind = nullptr;
   /// asyncio's Task.cancelling(): saturates at 65,535 (16 bits, so that `id`
@@ -91,6 +90,12 @@ struct task_context : list_node {
   /// 32 bits: after 2^32 tasks the numbers start again.
   std::uint32_t id = 0;
 
+  /// The await the task is suspended at (null while it runs or is ready to).
+  /// Kept in the root frame's promise, whose awaiter word a root does not
+  /// need (promise_base::waiting_on): a task state is 8 bytes smaller for it.
+  [[nodiscard]] suspension* waiting_on() const noexcept;  // defined in promise.hpp
+  void set_waiting_on(suspension* s) noexcept;
+
   /// The name for diagnostics.
   [[nodiscard]] std::string display_name() const { return kind->name(this); }
   /// See task_context_kind::finished.
@@ -99,8 +104,7 @@ struct task_context : list_node {
   /// asyncio's Task.cancel() minus the done() check, which the owner makes.
   bool request_cancel() noexcept {
     if (cancel_requests != UINT16_MAX) ++cancel_requests;
-    if (waiting_on != nullptr) {
-      suspension* s = waiting_on;
+    if (suspension* s = waiting_on()) {
       if (s->ops->cancel(s)) return true;
     }
     must_cancel = true;
@@ -122,7 +126,7 @@ struct task_context : list_node {
   /// the task was running is delivered now, as asyncio's __step does when the
   /// task yields with _must_cancel set.
   void suspend_on(suspension* s) noexcept {
-    waiting_on = s;
+    set_waiting_on(s);
     if (must_cancel) [[unlikely]] {
       must_cancel = false;
       if (!s->ops->cancel(s)) must_cancel = true;
@@ -167,3 +171,7 @@ struct task_context : list_node {
 };
 
 }  // namespace aio::detail
+
+// The definitions of waiting_on() need the promise; included last, so that
+// either header can come first.
+#include <aio/detail/promise.hpp>

@@ -61,6 +61,7 @@ class task_state final : public future_state<T>, public task_context {
     this->root = h;
     this->kind = &kind_table;
     h.promise().context_ = this;
+    h.promise().make_root();
   }
   ~task_state() override {
     if (this->status_ == status::error && !this->retrieved_) {
