@@ -448,6 +448,80 @@ std::size_t free_checked(std::vector<pool_block>& blocks, std::size_t count) {
 
 }  // namespace
 
+// An exception leaving a coroutine waits in a per-thread slot until its
+// awaiter takes it (promise.hpp, exception_in_flight): these would mix two up
+// if one were ever left there or taken twice.
+aio::task<int> fail_with(std::string what, bool suspend_first) {
+  if (suspend_first) co_await aio::yield();
+  throw std::runtime_error(what);
+}
+aio::task<std::string> relay(std::string what, bool suspend_first) {
+  try {
+    co_await fail_with(what, suspend_first);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("relayed ") + e.what());
+  }
+  co_return "not reached";
+}
+aio::task<std::string> failures_in_turn() {
+  std::string log;
+  auto message = [](const std::exception_ptr& e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      return std::string(x.what());
+    }
+  };
+  for (const bool suspend : {false, true}) {
+    std::exception_ptr first, second;
+    try {
+      co_await fail_with("first", suspend);
+    } catch (...) {
+      first = std::current_exception();
+    }
+    // Another failure while the first is still held (no co_await in a handler).
+    try {
+      co_await relay("second", !suspend);
+    } catch (...) {
+      second = std::current_exception();
+    }
+    log += message(first) + "|" + message(second) + ";";
+  }
+  // Two tasks failing in the same iteration, and one succeeding between them.
+  aio::future<int> a = aio::create_task(fail_with("a", true));
+  aio::future<std::string> b = aio::create_task(relay("b", true));
+  aio::future<int> c = aio::create_task(fail_with("c", false));
+  co_await aio::yield();
+  co_await aio::yield();
+  for (auto* f : {static_cast<aio::future<int>*>(&a), &c}) {
+    try {
+      (void)f->result();
+    } catch (const std::exception& e) {
+      log += e.what();
+    }
+  }
+  try {
+    (void)b.result();
+  } catch (const std::exception& e) {
+    log += std::string("|") + e.what();
+  }
+  int caught = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    try {
+      co_await fail_with("many", i % 2 == 0);
+    } catch (const std::runtime_error&) {
+      ++caught;
+    }
+  }
+  log += "|" + std::to_string(caught);
+  co_return log;
+}
+
+TEST_CASE("task: each exception reaches its own awaiter, also while another is being handled", "[task]") {
+  CHECK(aio::test::run_test(failures_in_turn()) ==
+        "first|relayed second;first|relayed second;ac|relayed b|10000");
+}
+
 TEST_CASE("frame pool: frames and 8-byte-aligned objects never share a size class", "[task][frame_pool]") {
   // Sharing one made frees of frames and task states alternate on each
   // list, which the pool then took for scattered frees (44 -> 74 ns a task).
