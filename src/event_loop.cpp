@@ -335,7 +335,7 @@ void event_loop::run_once(const detail::future_state_base* waiting_for) {
 namespace {
 /// Where the task was created, if debug mode kept it.
 const detail::source_site* created_site(const detail::task_context& t) noexcept {
-  const detail::future_state_base* owner = t.kind->owner(&t);
+  const detail::future_state_base* owner = t.owner();
   return owner ? owner->created_at() : nullptr;
 }
 /// ", created at file:line" (or nothing), for the slow-step report.
@@ -347,7 +347,7 @@ std::string created_where(const detail::task_context& t) {
 /// program's own code (gather and its kind await inside aio's headers; the
 /// line that matters is the user's await of them).
 std::string suspended_where(const detail::task_context& t) {
-  const std::vector<stack_frame> stack = task_info{t.kind->owner(&t)}.get_stack();
+  const std::vector<stack_frame> stack = task_info{t.owner()}.get_stack();
   for (auto f = stack.rbegin(); f != stack.rend(); ++f) {
     if (std::string_view(f->file).find("include/aio/") != std::string_view::npos) continue;
     return " in " + f->function + " at " + f->file + ':' + std::to_string(f->line);

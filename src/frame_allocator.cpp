@@ -67,7 +67,7 @@ slab* new_slab(std::size_t size_class) {
   auto* s = reinterpret_cast<slab*>(state.reserved);
   state.reserved += slab_bytes;
   state.reserved_left -= slab_bytes;
-  const auto block = static_cast<std::uint32_t>(size_class * frame_free_lists::granularity);
+  const auto block = static_cast<std::uint32_t>(block_size(size_class));
   const std::size_t capacity = (slab_bytes - header_bytes) / block;
   s->owner = &state;
   s->next_partial = nullptr;
@@ -93,7 +93,7 @@ void* take_lowest_run(slab* s, std::size_t size_class) noexcept {
   s->free_bits[w] = 0;
   s->hint = w;
   s->free_count -= static_cast<std::uint32_t>(__builtin_popcountll(bits));
-  const std::size_t block = size_class * frame_free_lists::granularity;
+  const std::size_t block = block_size(size_class);
   auto& r = frame_lists_tls.runs[size_class];
   r.base = reinterpret_cast<char*>(s) + header_bytes + std::size_t{w} * 64 * block;
   r.bits = bits & (bits - 1);

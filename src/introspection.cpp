@@ -160,7 +160,7 @@ void task_info::print_stack(std::ostream& out) const {
 
 std::vector<task_info> all_tasks(const event_loop& loop) {
   std::vector<task_info> tasks;
-  loop.tasks_.for_each([&](const detail::task_context* t) { tasks.emplace_back(t->kind->owner(t)); });
+  loop.tasks_.for_each([&](const detail::task_context* t) { tasks.emplace_back(t->owner()); });
   return tasks;
 }
 

@@ -313,6 +313,7 @@ inline void task_context::wake(std::coroutine_handle<> h) noexcept {
   set_waiting_on(nullptr);
   loop->schedule(h);
 }
+inline void task_context::leave_loop() noexcept { loop->untrack(*this); }
 }  // namespace detail
 
 }  // namespace aio

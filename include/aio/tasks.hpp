@@ -42,7 +42,7 @@ class current_task_operation : public current_context_operation {
  public:
   task_info await_resume() const noexcept {
     task_context* context = current_context_operation::await_resume();
-    return task_info{context ? context->kind->owner(context) : nullptr};
+    return task_info{context ? context->owner() : nullptr};
   }
 };
 }  // namespace detail

@@ -2,10 +2,10 @@
 //
 // Creating a task is dominated by allocating its frame, and frames come in a
 // handful of sizes, so memory is kept per thread and per size class (8-byte
-// steps) and handed out again without touching malloc. Frames take the even
-// classes (16-byte steps: the compiler expects new's 16-byte alignment for
-// them); objects of the library's own that need no more than 8 (a task's
-// state) take the odd ones (see pool_class). Two tiers:
+// steps) and handed out again without touching malloc. Frames take 16-byte
+// steps (the compiler expects new's 16-byte alignment for them); objects of
+// the library's own that need no more than 8 (a task's state) fit to 8
+// bytes, in classes of their own (see pool_class). Two tiers:
 //
 // - A spare (the last frame freed) and a LIFO list per class, the hot path:
 //   a frame freed and allocated again at once (awaiting a child coroutine in
@@ -50,7 +50,10 @@ namespace aio::detail {
 
 struct frame_free_lists {
   static constexpr std::size_t granularity = 8;
-  static constexpr std::size_t classes = 128;  // blocks up to 1 KiB are pooled
+  /// Frames and the library's own objects have separate classes (see
+  /// pool_class), 128 each: blocks up to 1 KiB are pooled.
+  static constexpr std::size_t classes_per_family = 128;
+  static constexpr std::size_t classes = 2 * classes_per_family;
   static constexpr std::size_t smallest_block = 16;
   static constexpr std::uintptr_t near = 1024;  // bytes from the previous free that count as "in order"
   struct node { node* next; };
@@ -80,16 +83,23 @@ inline void push_free(frame_free_lists& lists, std::size_t c, void* p) noexcept 
 void* frame_refill(std::size_t size_class);
 void frame_release(void* p, std::size_t size_class) noexcept;
 
-/// The size class of a block of `size` bytes aligned to `alignment` (8 or 16).
-/// Frames (16) take the even classes, and the objects that need only 8 (task
-/// states) the odd ones, rounding up by 8 bytes if they must: the two never
-/// share a free list. When they did (an 80-byte task state beside 80-byte
-/// frames), frames and states freed in turn made each list look scattered to
+/// The size class of a block of `size` bytes aligned to `alignment` (8 or
+/// 16), or `classes` if it is too big to pool. Frames (16) round up to 16
+/// bytes and take the classes from 0; the objects that need only 8 (task
+/// states) fit to 8 bytes and take the classes from 128: the two never share
+/// a free list. When they did (an 80-byte task state beside 80-byte frames),
+/// frames and states freed in turn made each list look scattered to
 /// pool_deallocate, and spawn_gather went from 44 to 74 ns a task.
 constexpr std::size_t pool_class(std::size_t size, std::size_t alignment) noexcept {
   if (size < frame_free_lists::smallest_block) size = frame_free_lists::smallest_block;
-  const std::size_t eights = (size + frame_free_lists::granularity - 1) / frame_free_lists::granularity;
-  return alignment > frame_free_lists::granularity ? (eights + 1) / 2 * 2 : eights | 1;
+  std::size_t eights = (size + frame_free_lists::granularity - 1) / frame_free_lists::granularity;
+  if (alignment > frame_free_lists::granularity) eights = (eights + 1) / 2 * 2;
+  if (eights >= frame_free_lists::classes_per_family) return frame_free_lists::classes;
+  return alignment > frame_free_lists::granularity ? eights : frame_free_lists::classes_per_family + eights;
+}
+/// The size of the blocks of class `c`.
+constexpr std::size_t block_size(std::size_t c) noexcept {
+  return c % frame_free_lists::classes_per_family * frame_free_lists::granularity;
 }
 
 /// A block of `size` bytes aligned to `alignment` (at most 16) from the pool,
@@ -110,7 +120,7 @@ inline void* pool_allocate(std::size_t size, std::size_t alignment) {
     if (auto& r = lists.runs[c]; r.bits != 0) {
       const auto i = static_cast<std::size_t>(__builtin_ctzll(r.bits));
       r.bits &= r.bits - 1;
-      return r.base + i * c * frame_free_lists::granularity;
+      return r.base + i * block_size(c);
     }
     return frame_refill(c);
   }

@@ -10,6 +10,7 @@
 #include <aio/exceptions.hpp>
 
 #include <cassert>
+#include <coroutine>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -68,6 +69,8 @@ class future_state_base : public pooled {
   virtual void set_task_name(std::string) {}
   /// Where the task was created (debug mode only; null otherwise).
   [[nodiscard]] virtual const source_site* created_at() const noexcept { return nullptr; }
+  /// A task's future: its root coroutine finished (see task_context::root_done).
+  virtual void task_root_done(std::coroutine_handle<> /*root*/, bool /*never_started*/) noexcept {}
 
   void set_exception(std::exception_ptr e) {
     if (!e) throw invalid_state_error("aio::future::set_exception() was given an empty exception_ptr");
@@ -209,5 +212,19 @@ class future_state : public future_state_base {
  protected:
   std::conditional_t<holds_by_status<T>, status_value<T>, value_slot<T>> value_;
 };
+
+inline future_state_base* task_context::owner() const noexcept {
+  if (future_distance != 0)
+    return reinterpret_cast<future_state_base*>(reinterpret_cast<std::uintptr_t>(this) - 8 * future_distance);
+  return static_cast<const child_context*>(this)->kind->owner(this);
+}
+inline void task_context::root_done(std::coroutine_handle<> r, bool never_started) noexcept {
+  if (future_distance != 0) owner()->task_root_done(r, never_started);
+  else static_cast<child_context*>(this)->kind->finished(this, r, never_started);
+}
+inline std::string task_context::display_name() const {
+  if (future_distance != 0) return owner()->task_name();
+  return static_cast<const child_context*>(this)->kind->name(this);
+}
 
 }  // namespace aio::detail

@@ -82,7 +82,7 @@ struct gather_core : waiting_task {
 
 /// A task<T> child: runs as a task of its own, with its own context.
 template <class T>
-struct task_child final : task_context {
+struct task_child final : child_context {
   gather_core* parent = nullptr;
   std::size_t index = 0;
   outcome<T> result;
@@ -128,7 +128,7 @@ struct task_child final : task_context {
   }
   static future_state_base* owner_of(const task_context* ctx) noexcept {
     const task_context* awaiting = static_cast<const task_child*>(ctx)->parent->context;
-    return awaiting ? awaiting->kind->owner(awaiting) : nullptr;
+    return awaiting ? awaiting->owner() : nullptr;
   }
   static void on_finished(task_context* ctx, std::coroutine_handle<> r, bool never_started) noexcept {
     auto* self = static_cast<task_child*>(ctx);
@@ -142,7 +142,7 @@ struct task_child final : task_context {
     }
     self->parent->child_done(self->index, self->status());
   }
-  static constexpr task_context_kind kind_table{&task_child::on_finished, &task_child::name_of, &task_child::owner_of};
+  static constexpr child_context_kind kind_table{&task_child::on_finished, &task_child::name_of, &task_child::owner_of};
 };
 
 /// A future<T> child: watched, owned by the caller.

@@ -28,17 +28,16 @@ struct suspension;
 struct task_context;
 class future_state_base;
 
-/// What differs between the two kinds of task context (a task of its own, and
-/// a child of gather / when_any / as_completed): one static table per kind, so
-/// a context spends one pointer on it.
-struct task_context_kind {
+/// What a gather child's context does differently from a task's (a
+/// task_state, which is also a future and answers through its virtual
+/// functions): one static table per child type (gather.hpp).
+struct child_context_kind {
   /// Called when the root coroutine finished (its result is still in its
   /// promise), or with never_started when it was cancelled before its first step.
   void (*finished)(task_context*, std::coroutine_handle<> root, bool never_started) noexcept;
-  /// The name for diagnostics: a task's name, or "<parent's name> > gather child 2".
+  /// "<parent's name> > gather child 2".
   std::string (*name)(const task_context*);
-  /// The task (with a future) this context works for: itself for a task; for
-  /// a gather child, the task awaiting the gather (null before it suspends).
+  /// The task awaiting the gather (null before it suspends).
   future_state_base* (*owner)(const task_context*) noexcept;
 };
 
@@ -77,15 +76,21 @@ struct suspension {
 struct task_context : list_node {
   event_loop* loop = nullptr;
   std::coroutine_handle<> root;
-  const task_context_kind* kind = nullptr;
-  /// asyncio's Task.cancelling(): saturates at 65,535 (16 bits, so that `id`
-  /// fits beside it and a task state stays at 96 bytes).
+  /// asyncio's Task.cancelling(): saturates at 65,535 (16 bits, so that the
+  /// flags and `id` fit beside it in one word).
   std::uint16_t cancel_requests = 0;
-  bool must_cancel = false;
+  std::uint16_t must_cancel : 1 = false;
   /// Not started yet, and the task after this one in the loop's registry was
   /// created right after it: one ready-queue entry starts both (and so on
   /// down the run). See event_loop::schedule_start.
-  bool starts_successor = false;
+  std::uint16_t starts_successor : 1 = false;
+  /// A task's context is part of its task_state, which is also the task's
+  /// future state, this many 8-byte words before it (task_state.hpp); 0 for
+  /// a gather child, which is a child_context instead. This is what tells
+  /// the two kinds apart: no pointer to a table of functions, since a
+  /// task_state has a vtable already (8 bytes a task).
+  std::uint16_t future_distance : 14 = 0;
+  static constexpr std::size_t max_future_distance = (1u << 14) - 1;
   /// A task's number, for its default name "Task-<id>"; 0 for a gather child.
   /// 32 bits: after 2^32 tasks the numbers start again.
   std::uint32_t id = 0;
@@ -97,9 +102,14 @@ struct task_context : list_node {
   void set_waiting_on(suspension* s) noexcept;
 
   /// The name for diagnostics.
-  [[nodiscard]] std::string display_name() const { return kind->name(this); }
-  /// See task_context_kind::finished.
-  void root_done(std::coroutine_handle<> r, bool never_started) noexcept { kind->finished(this, r, never_started); }
+  [[nodiscard]] std::string display_name() const;
+  /// The root finished (its result still in its promise), or was abandoned
+  /// before its first step (`never_started`): the task's future or the
+  /// gather takes over.
+  void root_done(std::coroutine_handle<> r, bool never_started) noexcept;
+  /// The task (with a future) this context works for: itself for a task; for
+  /// a gather child, the task awaiting the gather (null before it suspends).
+  [[nodiscard]] future_state_base* owner() const noexcept;
 
   /// asyncio's Task.cancel() minus the done() check, which the owner makes.
   bool request_cancel() noexcept {
@@ -121,6 +131,8 @@ struct task_context : list_node {
   /// cancellable through it, and `h` (the suspended coroutine) resumes at the
   /// next iteration (wake-ups always go through the ready queue).
   void wake(std::coroutine_handle<> h) noexcept;  // defined in event_loop.hpp, after the loop
+  /// Leaves the loop's registry of pending tasks (the task finished).
+  void leave_loop() noexcept;  // defined in event_loop.hpp
 
   /// Records that the task is now suspended at `s`. A cancel that arrived while
   /// the task was running is delivered now, as asyncio's __step does when the
@@ -170,8 +182,15 @@ struct task_context : list_node {
   [[noreturn]] static void throw_cancelled() { throw cancelled_error{}; }
 };
 
+/// A gather child's context (gather.hpp's task_child).
+struct child_context : task_context {
+  const child_context_kind* kind = nullptr;
+};
+
 }  // namespace aio::detail
 
-// The definitions of waiting_on() need the promise; included last, so that
-// either header can come first.
+// The definitions of waiting_on() need the promise, and those of
+// root_done() and the rest the future state; included last, so that any of
+// these headers can come first.
+#include <aio/detail/future_state.hpp>
 #include <aio/detail/promise.hpp>

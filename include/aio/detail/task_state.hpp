@@ -8,6 +8,8 @@
 #include <aio/detail/task_context.hpp>
 #include <aio/task.hpp>
 
+#include <cassert>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -42,6 +44,11 @@ future_state_base::status take_root_result(std::coroutine_handle<> root, Out& ou
   return s;
 }
 
+/// The future state comes first (the compiler puts the base with the vtable
+/// at the start) and the task context after it; the context records how far
+/// back the future is (future_distance): task_context::owner() finds it from
+/// there, and the future's vtable does what a table of functions in the
+/// context would otherwise do.
 template <class T>
 class task_state final : public future_state<T>, public task_context {
   using status = future_state_base::status;
@@ -59,7 +66,12 @@ class task_state final : public future_state<T>, public task_context {
     this->id = static_cast<std::uint32_t>(id);
     this->loop = &loop;
     this->root = h;
-    this->kind = &kind_table;
+    // The compiler may put the context in the future state's tail padding,
+    // so the distance is taken from where it is, not computed from sizes.
+    const std::uintptr_t distance = reinterpret_cast<std::uintptr_t>(static_cast<task_context*>(this)) -
+                                    reinterpret_cast<std::uintptr_t>(static_cast<future_state_base*>(this));
+    future_distance = static_cast<std::uint16_t>(distance / 8) & task_context::max_future_distance;
+    assert(distance % 8 == 0 && owner() == static_cast<future_state_base*>(this));
     h.promise().context_ = this;
     h.promise().make_root();
   }
@@ -75,6 +87,11 @@ class task_state final : public future_state<T>, public task_context {
     if (root) root.destroy();  // only a task abandoned by close(): it never finished
     if (this->has_extras_) erase_task_extras(this);
   }
+
+  // The context comes after the future state and its value (see future_distance).
+  static_assert(sizeof(future_state<T>) / 8 <= task_context::max_future_distance,
+                "aio::create_task: a task's result type is limited to about 128 KB: return a std::unique_ptr or a "
+                "std::vector instead");
 
   // Fitted to 8 bytes (104, not 112): the pool's other classes are for frames.
   static void* operator new(std::size_t n) { return pool_allocate(n, alignof(task_state)); }
@@ -104,10 +121,6 @@ class task_state final : public future_state<T>, public task_context {
   }
 
  private:
-  static std::string name_of(const task_context* c) { return static_cast<const task_state*>(c)->name(); }
-  static future_state_base* owner_of(const task_context* c) noexcept {
-    return const_cast<task_state*>(static_cast<const task_state*>(c));
-  }
   /// take_root_result's sink: the value goes in place, the error to finish(),
   /// which puts it where the waiters were.
   struct result_sink {
@@ -117,19 +130,18 @@ class task_state final : public future_state<T>, public task_context {
     void store_value(A&&... a) { self->value_.emplace(std::forward<A>(a)...); }
     void store_error(std::exception_ptr e) noexcept { error = std::move(e); }
   };
-  static void on_finished(task_context* ctx, std::coroutine_handle<> r, bool never_started) noexcept {
-    auto* self = static_cast<task_state*>(ctx);
+  void task_root_done(std::coroutine_handle<> r, bool never_started) noexcept override {
+    task_state* self = this;
     result_sink out{self, nullptr};
     status s = status::cancelled;
     self->root = {};
     if (never_started) r.destroy();
     else s = take_root_result<T>(r, out);
-    self->loop->untrack(*self);
+    self->leave_loop();
     self->finish(s, std::move(out.error));
     self->release();  // the loop's reference, held while the task was pending
   }
 
-  static constexpr task_context_kind kind_table{&task_state::on_finished, &task_state::name_of, &task_state::owner_of};
 };
 
 }  // namespace aio::detail
