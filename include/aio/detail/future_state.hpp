@@ -155,7 +155,7 @@ class future_state_base : public pooled {
 
 /// The value of a future of a non-reference T. No flag of its own: the
 /// future's status says whether it holds one (a std::optional's flag would
-/// take a task_state<long> from 112 to 128 bytes).
+/// make a task_state<long> 8 bytes bigger).
 template <class T>
 class status_value {
  public:

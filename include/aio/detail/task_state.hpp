@@ -93,7 +93,8 @@ class task_state final : public future_state<T>, public task_context {
                 "aio::create_task: a task's result type is limited to about 128 KB: return a std::unique_ptr or a "
                 "std::vector instead");
 
-  // Fitted to 8 bytes (104, not 112): the pool's other classes are for frames.
+  // Fitted to 8 bytes, in the pool's classes for objects, not the frames'
+  // (16-byte steps, and frees of the two would interleave on one list).
   static void* operator new(std::size_t n) { return pool_allocate(n, alignof(task_state)); }
   static void operator delete(void* p, std::size_t n) noexcept { pool_deallocate(p, n, alignof(task_state)); }
 
