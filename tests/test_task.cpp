@@ -8,9 +8,12 @@
 
 #include <aio/event_loop.hpp>
 #include <aio/exceptions.hpp>
+#include <aio/future.hpp>
 #include <aio/tasks.hpp>
 
 #include <aio/detail/frame_allocator.hpp>
+#include <aio/detail/sleep.hpp>
+#include <aio/detail/task_state.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -520,6 +523,16 @@ aio::task<std::string> failures_in_turn() {
 TEST_CASE("task: each exception reaches its own awaiter, also while another is being handled", "[task]") {
   CHECK(aio::test::run_test(failures_in_turn()) ==
         "first|relayed second;first|relayed second;ac|relayed b|10000");
+}
+
+TEST_CASE("the per-task objects keep the sizes memory_tasks was measured with", "[task]") {
+  // bench/README.md: a sleeping task is its frame, its task state, its timer
+  // and its future. These are the x86-64 sizes; a change that grows one shows
+  // up here before it shows up as bytes per task.
+  CHECK(sizeof(aio::detail::task_state<void>) == 64);
+  CHECK(sizeof(aio::detail::task_state<long>) == 72);
+  CHECK(sizeof(aio::detail::sleep_operation) == 24);
+  CHECK(sizeof(aio::future<void>) == sizeof(void*));
 }
 
 TEST_CASE("frame pool: frames and 8-byte-aligned objects never share a size class", "[task][frame_pool]") {
