@@ -102,10 +102,7 @@ struct task_child final : child_context {
     parent = &g;
     index = i;
     loop = &l;
-    auto h = t.release();
-    h.promise().context_ = this;
-    h.promise().make_root();
-    root = h;
+    adopt_root(t.release());
     kind = &kind_table;
     ++g.remaining;
     l.schedule(ready_entry::start(this));

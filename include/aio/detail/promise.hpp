@@ -161,8 +161,7 @@ class promise_base : public pooled {
   /// result), else the awaiting coroutine, resumed when this one finishes (or,
   /// for a generator, yields).
   [[nodiscard]] std::coroutine_handle<> continuation() const noexcept {
-    if (is_root()) return {};
-    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(awaiter_ & ~state_bits));
+    return is_root() ? std::coroutine_handle<>{} : awaiter();
   }
 
   /// Makes this coroutine a task's root (create_task, a gather child): no
@@ -204,7 +203,7 @@ class promise_base : public pooled {
       set_start(start_state::inline_finished);
       return std::noop_coroutine();
     }
-    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(awaiter_ & ~state_bits));
+    return awaiter();
   }
 
   task_context* context_ = nullptr;
@@ -221,6 +220,10 @@ class promise_base : public pooled {
   static constexpr std::uintptr_t state_bits = start_bits | failed_bit;
   [[nodiscard]] start_state start() const noexcept { return static_cast<start_state>(awaiter_ & start_bits); }
   void set_start(start_state s) noexcept { awaiter_ = (awaiter_ & ~start_bits) | static_cast<std::uintptr_t>(s); }
+  /// The awaiter's handle, for a coroutine that is not a root.
+  [[nodiscard]] std::coroutine_handle<> awaiter() const noexcept {
+    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(awaiter_ & ~state_bits));
+  }
 
   std::uintptr_t awaiter_ = 0;  // continuation() or, for a root, waiting_on(); | failed_bit | start_state
 
@@ -313,5 +316,10 @@ inline suspension* task_context::waiting_on() const noexcept {
   return root ? promise_of(root).waiting_on() : nullptr;
 }
 inline void task_context::set_waiting_on(suspension* s) noexcept { promise_of(root).set_waiting_on(s); }
+inline void task_context::adopt_root(std::coroutine_handle<> h) noexcept {
+  root = h;
+  promise_of(h).context_ = this;
+  promise_of(h).make_root();
+}
 
 }  // namespace aio::detail

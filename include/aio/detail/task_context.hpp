@@ -100,6 +100,9 @@ struct task_context : list_node {
   /// need (promise_base::waiting_on): a task state is 8 bytes smaller for it.
   [[nodiscard]] suspension* waiting_on() const noexcept;  // defined in promise.hpp
   void set_waiting_on(suspension* s) noexcept;
+  /// Makes `h` (not started) this context's root: the coroutine the task
+  /// starts, and the frame that keeps waiting_on().
+  void adopt_root(std::coroutine_handle<> h) noexcept;  // defined in promise.hpp
 
   /// The name for diagnostics.
   [[nodiscard]] std::string display_name() const;

@@ -65,15 +65,13 @@ class task_state final : public future_state<T>, public task_context {
     }
     this->id = static_cast<std::uint32_t>(id);
     this->loop = &loop;
-    this->root = h;
+    adopt_root(h);
     // The compiler may put the context in the future state's tail padding,
     // so the distance is taken from where it is, not computed from sizes.
     const std::uintptr_t distance = reinterpret_cast<std::uintptr_t>(static_cast<task_context*>(this)) -
                                     reinterpret_cast<std::uintptr_t>(static_cast<future_state_base*>(this));
     future_distance = static_cast<std::uint16_t>(distance / 8) & task_context::max_future_distance;
     assert(distance % 8 == 0 && owner() == static_cast<future_state_base*>(this));
-    h.promise().context_ = this;
-    h.promise().make_root();
   }
   ~task_state() override {
     if (this->status_ == status::error && !this->retrieved_) {
@@ -132,17 +130,15 @@ class task_state final : public future_state<T>, public task_context {
     void store_error(std::exception_ptr e) noexcept { error = std::move(e); }
   };
   void task_root_done(std::coroutine_handle<> r, bool never_started) noexcept override {
-    task_state* self = this;
-    result_sink out{self, nullptr};
+    result_sink out{this, nullptr};
     status s = status::cancelled;
-    self->root = {};
+    root = {};
     if (never_started) r.destroy();
     else s = take_root_result<T>(r, out);
-    self->leave_loop();
-    self->finish(s, std::move(out.error));
-    self->release();  // the loop's reference, held while the task was pending
+    leave_loop();
+    this->finish(s, std::move(out.error));
+    this->release();  // the loop's reference, held while the task was pending
   }
-
 };
 
 }  // namespace aio::detail

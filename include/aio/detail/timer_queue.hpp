@@ -61,9 +61,14 @@ struct timer_node : timer_slot {
   void (*expire)(timer_node*) noexcept = nullptr;
 };
 
-/// A timer taken from the queue: a sleep's timer_slot or a timer_node.
+/// A timer taken from the queue: a sleep's timer_slot or a timer_node. Also
+/// what the queue's slots hold while the timer is armed.
 class due_timer {
  public:
+  due_timer() noexcept = default;
+  due_timer(timer_slot* t, bool is_sleep) noexcept
+      : bits_(reinterpret_cast<std::uintptr_t>(t) | (is_sleep ? sleep_tag : 0)) {}
+
   [[nodiscard]] timer_slot* target() const noexcept {
     return reinterpret_cast<timer_slot*>(bits_ & ~sleep_tag);
   }
@@ -74,7 +79,7 @@ class due_timer {
  private:
   friend class timer_queue;
   static constexpr std::uintptr_t sleep_tag = 2;  // bit 0 marks free slots (see timer_queue::free_slot)
-  std::uintptr_t bits_;
+  std::uintptr_t bits_ = 0;
 };
 
 class timer_queue {
@@ -92,7 +97,7 @@ class timer_queue {
   /// Arms `n` to expire at `deadline` (nanoseconds on the loop's clock);
   /// `is_sleep`: n is a sleep's, else a timer_node.
   void push(timer_slot* n, std::int64_t deadline, bool is_sleep) {
-    void* const target = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(n) | (is_sleep ? due_timer::sleep_tag : 0));
+    void* const target = reinterpret_cast<void*>(due_timer{n, is_sleep}.bits_);
     std::uint32_t s = free_slot_;
     if (s != none) {
       free_slot_ = next_free(s);
@@ -124,8 +129,7 @@ class timer_queue {
   due_timer pop_unmarked() noexcept {
     drop_cancelled_first();
     const std::uint32_t s = take_first();
-    due_timer t;
-    t.bits_ = reinterpret_cast<std::uintptr_t>(slots_[s]);
+    const due_timer t = armed_in(s);
     free_slot(s);
     --live_;
     return t;
@@ -147,7 +151,7 @@ class timer_queue {
     for (const run_key& k : by_last_) {
       const trivial_ring<entry>& entries = runs_[k.run];
       for (std::size_t i = 0; i < entries.size(); ++i)
-        if (slots_[entries[i].slot] != nullptr) f(target_in(entries[i].slot));
+        if (slots_[entries[i].slot] != nullptr) f(armed_in(entries[i].slot).target());
     }
   }
 
@@ -179,8 +183,10 @@ class timer_queue {
   // due_timer); null once the timer was cancelled (its entry is still
   // queued); or, while free, the next free slot, tagged with the low bit
   // (timers are aligned, so their addresses never have it).
-  [[nodiscard]] timer_slot* target_in(std::uint32_t s) const noexcept {
-    return reinterpret_cast<timer_slot*>(reinterpret_cast<std::uintptr_t>(slots_[s]) & ~due_timer::sleep_tag);
+  [[nodiscard]] due_timer armed_in(std::uint32_t s) const noexcept {
+    due_timer t;
+    t.bits_ = reinterpret_cast<std::uintptr_t>(slots_[s]);
+    return t;
   }
   [[nodiscard]] std::uint32_t next_free(std::uint32_t s) const noexcept {
     return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(slots_[s]) >> 1);
@@ -316,7 +322,7 @@ class timer_queue {
         if (renumbered != nullptr) {
           const auto s = static_cast<std::uint32_t>(renumbered->size());
           renumbered->push_back(slots_[e.slot]);  // reserved: cannot throw
-          target_in(e.slot)->slot = s;
+          armed_in(e.slot).target()->slot = s;
           e.slot = s;
         }
         entries.push_back(e);  // room is there: one just left
@@ -368,7 +374,7 @@ class timer_queue {
   trivial_array<run_key> by_last_;         // the runs in use, in the order of their last entries
   trivial_array<run_key> heads_;          // the runs in use, a heap by their first entries
   trivial_array<std::uint32_t> spare_runs_;
-  trivial_array<void*> slots_;  // by slot: see target_in
+  trivial_array<void*> slots_;  // by slot: see armed_in
   std::uint32_t free_slot_ = none;
   std::uint32_t next_sequence_ = 0;
   std::size_t live_ = 0;
